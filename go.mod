@@ -1,0 +1,16 @@
+module github.com/opsconform/opsconform
+
+go 1.26.0
+
+require (
+	github.com/pb33f/libopenapi v0.40.1
+	go.yaml.in/yaml/v4 v4.0.0-rc.6
+)
+
+require (
+	github.com/bahlo/generic-list-go v0.2.0 // indirect
+	github.com/buger/jsonparser v1.1.2 // indirect
+	github.com/pb33f/jsonpath v0.8.3 // indirect
+	github.com/pb33f/ordered-map/v2 v2.3.1 // indirect
+	golang.org/x/sync v0.23.0 // indirect
+)

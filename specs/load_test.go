@@ -1,0 +1,429 @@
+package specs
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+)
+
+func loadEmbedded(t testing.TB) map[string]*Profile {
+	t.Helper()
+	ps, err := LoadEmbedded()
+	if err != nil {
+		t.Fatalf("LoadEmbedded: %v", err)
+	}
+	out := map[string]*Profile{}
+	for _, p := range ps {
+		out[p.Name] = p
+	}
+	return out
+}
+
+func TestEmbeddedProfilesAreTheFourVendors(t *testing.T) {
+	got := loadEmbedded(t)
+	want := []string{"ivanti-ism", "mongodb-opsmanager", "opmanager", "opsmerge"}
+	if names := sortedKeys(got); !reflect.DeepEqual(names, want) {
+		t.Fatalf("profiles = %v, want %v", names, want)
+	}
+}
+
+func TestAuthModel(t *testing.T) {
+	profiles := loadEmbedded(t)
+	tests := []struct {
+		profile     string
+		mode        AuthMode
+		schemes     []string // name:in:param:format
+		prefix      string
+		realm       string
+		algorithms  []string
+		bindTenant  bool
+		bindIP      bool
+		apiDisabled int
+	}{
+		{profile: "opmanager", mode: AuthAPIKey, schemes: []string{"apikeyHeader:header:apikey:{key}", "apikeyQuery:query:apiKey:{key}"}, apiDisabled: 403},
+		{profile: "opsmerge", mode: AuthBearer, schemes: []string{"bearerAuth:::{key}"}, prefix: "om_", apiDisabled: 401},
+		{profile: "mongodb-opsmanager", mode: AuthDigest, schemes: []string{"digestAuth:::{key}"}, realm: "MMS Public API", algorithms: []string{"MD5", "SHA-256"}, apiDisabled: 401},
+		{profile: "ivanti-ism", mode: AuthAPIKey, schemes: []string{"restApiKey:header:Authorization:rest_api_key={key}"}, bindTenant: true, bindIP: true, apiDisabled: 401},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			p := profiles[tt.profile]
+			a := p.Auth
+			if a.Mode != tt.mode {
+				t.Errorf("mode = %s, want %s", a.Mode, tt.mode)
+			}
+			var schemes []string
+			for _, s := range a.Schemes {
+				schemes = append(schemes, s.Name+":"+s.In+":"+s.Param+":"+s.Format)
+			}
+			if !reflect.DeepEqual(schemes, tt.schemes) {
+				t.Errorf("schemes = %v, want %v", schemes, tt.schemes)
+			}
+			if a.TokenPrefix != tt.prefix {
+				t.Errorf("token prefix = %q, want %q", a.TokenPrefix, tt.prefix)
+			}
+			if tt.realm != "" {
+				if a.Digest == nil {
+					t.Fatal("digest policy missing")
+				}
+				if a.Digest.Realm != tt.realm || !reflect.DeepEqual(a.Digest.Algorithms, tt.algorithms) || a.Digest.QOP != "auth" || a.Digest.NonceLifetime != 5*time.Minute {
+					t.Errorf("digest = %+v, want realm %q, algorithms %v, qop auth, lifetime 5m", *a.Digest, tt.realm, tt.algorithms)
+				}
+			} else if a.Digest != nil {
+				t.Errorf("digest policy on a %s profile", a.Mode)
+			}
+			if a.BindTenant != tt.bindTenant || a.BindIP != tt.bindIP {
+				t.Errorf("binding tenant=%v ip=%v, want %v %v", a.BindTenant, a.BindIP, tt.bindTenant, tt.bindIP)
+			}
+			if p.Access.APIDisabledStatus != tt.apiDisabled {
+				t.Errorf("apiDisabledStatus = %d, want %d", p.Access.APIDisabledStatus, tt.apiDisabled)
+			}
+		})
+	}
+}
+
+func TestOperationSecurity(t *testing.T) {
+	profiles := loadEmbedded(t)
+	tests := []struct {
+		profile, op string
+		want        string // alternatives joined by " | ", each "scheme[scopes]"
+	}{
+		{"opmanager", "listDevicesV2", "apikeyHeader[inventory:read] | apikeyQuery[inventory:read]"},
+		{"opmanager", "listAlarms", "apikeyHeader[alarms:read]"}, // header-only
+		{"opmanager", "acknowledgeAlarm", "apikeyHeader[alarms:write] | apikeyQuery[alarms:write]"},
+		{"opsmerge", "getAuthMe", "bearerAuth[]"},
+		{"opsmerge", "rebootAgent", "bearerAuth[agents:execute]"},
+		{"mongodb-opsmanager", "listOrgs", "digestAuth[]"}, // inherited from the document
+		{"mongodb-opsmanager", "createOrgApiKey", "digestAuth[ORG_OWNER@{orgId}]"},
+		{"ivanti-ism", "deleteChange", "restApiKey[changes:write]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile+"/"+tt.op, func(t *testing.T) {
+			o := profiles[tt.profile].Operation(tt.op)
+			if o == nil {
+				t.Fatalf("no operation %s", tt.op)
+			}
+			var alts []string
+			for _, alt := range o.Security {
+				var reqs []string
+				for _, r := range alt {
+					reqs = append(reqs, r.Scheme.Name+"["+strings.Join(r.Scopes, ",")+"]")
+				}
+				alts = append(alts, strings.Join(reqs, "+"))
+			}
+			if got := strings.Join(alts, " | "); got != tt.want {
+				t.Errorf("security = %s, want %s", got, tt.want)
+			}
+			if o.Public {
+				t.Error("operation is public, want authenticated")
+			}
+		})
+	}
+}
+
+func TestEnvelopeAndErrors(t *testing.T) {
+	profiles := loadEmbedded(t)
+	tests := []struct {
+		profile      string
+		success      string
+		envelope     string
+		pretty       string
+		unauthorized string // the rendered 401 body
+		rateLimited  string
+	}{
+		{profile: "opmanager",
+			unauthorized: `{"error":{"code":401,"message":"Missing or invalid API key."}}`,
+			rateLimited:  `{"error":{"code":429,"message":"Rate limit exceeded. Wait before retrying."}}`},
+		{profile: "opsmerge", success: "data",
+			unauthorized: `{"error":{"code":"UNAUTHORIZED","message":"Missing or invalid API key"}}`,
+			rateLimited:  `{"error":{"code":"RATE_LIMITED","message":"API key rate limit exceeded"}}`},
+		{profile: "mongodb-opsmanager", envelope: "envelope", pretty: "pretty",
+			unauthorized: `{"detail":"You are not authorized for this resource.","error":401,"errorCode":"USER_UNAUTHORIZED","parameters":[],"reason":"Unauthorized"}`,
+			rateLimited:  `{"detail":"Too many requests for this API key.","error":429,"errorCode":"RATE_LIMITED","parameters":[],"reason":"Too Many Requests"}`},
+		{profile: "ivanti-ism",
+			unauthorized: `{"code":"ISM_4001","description":"Unauthorized","message":["The REST API key is not authorized for this tenant or IP."]}`,
+			rateLimited:  `{"code":"ISM_4029","description":"Too Many Requests","message":["Too many requests."]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			p := profiles[tt.profile]
+			if p.Envelope.Success != tt.success || p.Envelope.EnvelopeParam != tt.envelope || p.Envelope.PrettyParam != tt.pretty {
+				t.Errorf("envelope = %+v, want success %q envelope %q pretty %q", p.Envelope, tt.success, tt.envelope, tt.pretty)
+			}
+			for _, c := range []struct {
+				kind   ErrorKind
+				status int
+				want   string
+			}{{Unauthenticated, 401, tt.unauthorized}, {RateLimited, 429, tt.rateLimited}} {
+				status, body := p.Errors.Render(c.kind, "")
+				if status != c.status || string(body) != c.want {
+					t.Errorf("Render(%s) = %d %s, want %d %s", c.kind, status, body, c.status, c.want)
+				}
+			}
+			for _, k := range ErrorKinds {
+				if _, ok := p.Errors.Kinds[k]; !ok {
+					t.Errorf("error kind %s is not mapped", k)
+				}
+			}
+		})
+	}
+}
+
+func TestRenderFillsParametersAndMessage(t *testing.T) {
+	p := loadEmbedded(t)["mongodb-opsmanager"]
+	_, body := p.Errors.Render(InvalidParameter, "itemsPerPage must be between 1 and 500", "itemsPerPage")
+	var got map[string]any
+	if err := json.Unmarshal(body, &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["detail"] != "itemsPerPage must be between 1 and 500" || !reflect.DeepEqual(got["parameters"], []any{"itemsPerPage"}) || got["errorCode"] != "INVALID_QUERY_PARAMETER" {
+		t.Errorf("body = %s", body)
+	}
+}
+
+func TestPaginationModel(t *testing.T) {
+	profiles := loadEmbedded(t)
+	tests := []struct {
+		profile   string
+		style     PageStyle
+		page      Bound
+		skip      Bound
+		size      Bound
+		count     string
+		overflow  Policy
+		underflow Policy
+		fields    PageFields
+		stop      StopRule
+		paginated []string
+	}{
+		{"opmanager", StylePage, Bound{"page", 1, 1, 0}, Bound{}, Bound{"rows", 50, 1, 1000}, "", Clamp, Reject,
+			PageFields{Items: "rows", TotalItems: "records", TotalPages: "total", Page: "page"}, StopTotalPages, []string{"listDevicesV2"}},
+		{"opsmerge", StylePage, Bound{"page", 1, 1, 0}, Bound{}, Bound{"per_page", 50, 1, 100}, "", Reject, Reject,
+			PageFields{Items: "items", TotalItems: "total", Page: "page"}, StopTotalItems, []string{"listAgents", "listClients", "listTickets"}},
+		{"mongodb-opsmanager", StylePage, Bound{"pageNum", 1, 1, 0}, Bound{}, Bound{"itemsPerPage", 100, 1, 500}, "includeCount", Reject, Reject,
+			PageFields{Items: "results", TotalItems: "totalCount", Links: "links"}, StopNextLink, []string{"listOrgs", "listGroups", "listOrgApiKeys", "listProjectApiKeys"}},
+		{"ivanti-ism", StyleOffset, Bound{}, Bound{"$skip", 0, 0, 0}, Bound{"$top", 100, 1, 100}, "", Clamp, Reject,
+			PageFields{Items: "value", TotalItems: "@odata.count"}, StopShortPage, []string{"listIncidents", "listChanges"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			p := profiles[tt.profile]
+			pg := p.Pagination
+			if pg == nil {
+				t.Fatal("no pagination")
+			}
+			if pg.Style != tt.style || pg.Page != tt.page || pg.Skip != tt.skip || pg.Size != tt.size {
+				t.Errorf("style %s page %+v skip %+v size %+v, want %s %+v %+v %+v", pg.Style, pg.Page, pg.Skip, pg.Size, tt.style, tt.page, tt.skip, tt.size)
+			}
+			if pg.Count != tt.count || pg.Overflow != tt.overflow || pg.Underflow != tt.underflow || pg.Stop != tt.stop {
+				t.Errorf("count %q overflow %s underflow %s stop %s, want %q %s %s %s", pg.Count, pg.Overflow, pg.Underflow, pg.Stop, tt.count, tt.overflow, tt.underflow, tt.stop)
+			}
+			if pg.Response != tt.fields {
+				t.Errorf("response fields %+v, want %+v", pg.Response, tt.fields)
+			}
+			var paginated []string
+			for _, o := range p.Operations {
+				if o.Paginated {
+					paginated = append(paginated, o.ID)
+				}
+			}
+			if !reflect.DeepEqual(paginated, tt.paginated) {
+				t.Errorf("paginated operations %v, want %v", paginated, tt.paginated)
+			}
+		})
+	}
+}
+
+func TestRateLimitModel(t *testing.T) {
+	profiles := loadEmbedded(t)
+	tests := []struct {
+		profile string
+		headers HeaderStyle
+		classes map[string]Limit
+		opClass map[string]string // operation → class
+	}{
+		{"opmanager", HeadersNone, map[string]Limit{"read": {500, time.Minute}, "write": {100, time.Minute}},
+			map[string]string{"listDevicesV2": "read", "getAlarmDetails": "read", "acknowledgeAlarm": "write"}},
+		{"opsmerge", HeadersXRateLimit, map[string]Limit{"default": {300, time.Minute}},
+			map[string]string{"listAgents": "default", "createTicket": "default"}},
+		{"mongodb-opsmanager", HeadersNone, map[string]Limit{"default": {100, time.Minute}},
+			map[string]string{"listOrgs": "default", "deleteOrgApiKey": "default"}},
+		{"ivanti-ism", HeadersNone, map[string]Limit{"default": {500, time.Minute}},
+			map[string]string{"listIncidents": "default"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile, func(t *testing.T) {
+			p := profiles[tt.profile]
+			rl := p.RateLimits
+			if rl.Per != "key" || rl.Headers != tt.headers || !reflect.DeepEqual(rl.Classes, tt.classes) {
+				t.Errorf("rate limits %+v, want per key, headers %s, classes %v", rl, tt.headers, tt.classes)
+			}
+			for op, class := range tt.opClass {
+				if got := p.Operation(op).Class; got != class {
+					t.Errorf("%s class = %q, want %q", op, got, class)
+				}
+			}
+			for _, o := range p.Operations {
+				if _, ok := rl.Classes[o.Class]; !ok {
+					t.Errorf("%s counts against class %q, which has no limit", o.ID, o.Class)
+				}
+			}
+		})
+	}
+}
+
+func TestStabilityTiers(t *testing.T) {
+	p := loadEmbedded(t)["opsmerge"]
+	for _, o := range p.Operations {
+		if o.Stability == "" {
+			t.Errorf("%s has no x-stability; the seed says every operation carries one", o.ID)
+		}
+	}
+	if got := p.Operation("rebootAgent").Stability; got != "beta" {
+		t.Errorf("rebootAgent stability = %q, want beta", got)
+	}
+	dep := p.Operation("getAgentStatus")
+	if !dep.Deprecated || dep.Deprecation == nil {
+		t.Fatalf("getAgentStatus: deprecated %v, deprecation %+v", dep.Deprecated, dep.Deprecation)
+	}
+	if got := dep.Deprecation.Sunset.Format(time.DateOnly); got != "2026-11-01" {
+		t.Errorf("sunset = %s", got)
+	}
+}
+
+func TestPathsAndResources(t *testing.T) {
+	profiles := loadEmbedded(t)
+	tests := []struct {
+		profile, op, method, path string
+		resource                  Resource
+	}{
+		{"opmanager", "getDeviceSummary", "GET", "/api/json/device/getDeviceSummary", Resource{Collection: "devices", Action: ActionGet, ID: "name", Field: "deviceName"}},
+		{"opmanager", "listDevicesV1", "GET", "/api/json/device/listDevices", Resource{Collection: "devices", Action: ActionList, Field: "id", Items: "devices"}},
+		{"opsmerge", "getAgent", "GET", "/api/v1/agents/{agentId}", Resource{Collection: "agents", Action: ActionGet, ID: "agentId", Field: "id"}},
+		{"mongodb-opsmanager", "assignProjectApiKey", "PATCH", "/api/public/v1.0/groups/{groupId}/apiKeys/{apiKeyId}", Resource{Collection: "apiKeys", Action: ActionAssign, ID: "apiKeyId", Field: "id", Parent: "groupId"}},
+		{"ivanti-ism", "getIncident", "GET", "/api/odata/businessobject/incidents('{recId}')", Resource{Collection: "incidents", Action: ActionGet, ID: "recId", Field: "RecId"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.profile+"/"+tt.op, func(t *testing.T) {
+			o := profiles[tt.profile].Operation(tt.op)
+			if o == nil {
+				t.Fatalf("no operation %s", tt.op)
+			}
+			if o.Method != tt.method || o.Path != tt.path {
+				t.Errorf("%s %s, want %s %s", o.Method, o.Path, tt.method, tt.path)
+			}
+			if o.Resource == nil || *o.Resource != tt.resource {
+				t.Errorf("resource %+v, want %+v", o.Resource, tt.resource)
+			}
+			for status, r := range o.Responses {
+				if status < 300 && status != 204 && r.Schema == nil {
+					t.Errorf("response %d has no JSON schema", status)
+				}
+			}
+		})
+	}
+}
+
+func TestBrokenSpecs(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // substrings the error must contain, position first
+	}{
+		{"syntax-error.yaml", []string{"syntax-error.yaml:2:7:", "not valid YAML", "did not find expected ','"}},
+		{"empty.yaml", []string{"empty.yaml:", "the file is empty"}},
+		{"swagger2.yaml", []string{"swagger2.yaml:", "not an OpenAPI 3 document", `"2.0"`}},
+		{"missing-schema.yaml", []string{"missing-schema.yaml:12:24:", "#/components/schemas/Nowhere", "does not exist"}},
+		{"unknown-overflow.yaml", []string{"unknown-overflow.yaml:7:13:", "x-opsconform-pagination.overflow", `unknown value "wrap"`, "want reject or clamp"}},
+		{"unknown-extension.yaml", []string{"unknown-extension.yaml:4:3:", "unknown extension x-opsconform-paginaton"}},
+		{"unknown-field.yaml", []string{"unknown-field.yaml:5:", "x-opsconform-rate-limits", `unknown field "clases"`}},
+		{"unknown-placeholder.yaml", []string{"unknown-placeholder.yaml:4:", "x-opsconform-errors.body.error.code", `unknown placeholder "$statuss"`}},
+		{"unknown-stability.yaml", []string{"unknown-stability.yaml:7:", "x-stability", `unknown value "experimental"`}},
+		{"unknown-class.yaml", []string{"unknown-class.yaml:10:", "x-opsconform-class", `"config" is not a class`}},
+		{"bad-window.yaml", []string{"bad-window.yaml:5:", "window", `"a minute" is not a positive duration`}},
+		{"wrong-type.yaml", []string{"wrong-type.yaml:5:", "x-opsconform-rate-limits", "`many` into int"}},
+		{"undeclared-path-param.yaml", []string{"undeclared-path-param.yaml:6:", "path parameter {thingId} is not declared"}},
+		{"unknown-scheme.yaml", []string{"unknown-scheme.yaml:", `security names scheme "nowhere"`}},
+		{"mixed-modes.yaml", []string{"mixed-modes.yaml:7:", "one auth mode"}},
+		{"digest-lowercase.yaml", []string{"digest-lowercase.yaml:9:", `unknown value "md5"`, "MD5 or SHA-256"}},
+		{"clamp-without-max.yaml", []string{"clamp-without-max.yaml:", "overflow is clamp", "no maximum"}},
+		{"pagination-no-default.yaml", []string{"pagination-no-default.yaml:12:", "parameter size: has no default"}},
+		{"resource-bad-id.yaml", []string{"resource-bad-id.yaml:9:", "x-opsconform-resource.id", `no path or query parameter "id"`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			p, err := LoadFile(filepath.Join("testdata", tt.file))
+			if err == nil {
+				t.Fatalf("loaded %s as profile %q, want an error", tt.file, p.Name)
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, "specs: testdata/") {
+				t.Errorf("error %q does not start with the file", msg)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q lacks %q", msg, w)
+				}
+			}
+			if strings.Count(msg, "\n") > 0 {
+				t.Errorf("error spans lines: %q", msg)
+			}
+		})
+	}
+}
+
+func TestEveryBrokenSpecIsInTheTable(t *testing.T) {
+	files, _ := filepath.Glob("testdata/*.yaml")
+	for _, f := range files {
+		if strings.HasPrefix(filepath.Base(f), "valid-") {
+			continue
+		}
+		if _, err := LoadFile(f); err == nil {
+			t.Errorf("%s loads without error; broken specs must fail", f)
+		}
+	}
+}
+
+func TestCircularReferenceIsNotFatal(t *testing.T) {
+	p, err := LoadFile("testdata/valid-minimal.yaml")
+	if err != nil {
+		t.Fatalf("a self-referencing schema made loading fail: %v", err)
+	}
+	if p.Name != "valid-minimal" || p.Auth.Mode != AuthNone || p.Pagination != nil || len(p.Operations) != 1 {
+		t.Errorf("profile %q mode %s pagination %v ops %d", p.Name, p.Auth.Mode, p.Pagination, len(p.Operations))
+	}
+	// A spec without x-opsconform-errors speaks RFC 9457 problem details.
+	status, body := p.Errors.Render(NotFound, "")
+	if status != 404 || string(body) != `{"detail":"Not Found","status":404,"title":"Not Found","type":"about:blank"}` || p.Errors.ContentType != "application/problem+json" {
+		t.Errorf("default error = %d %s %s", status, body, p.Errors.ContentType)
+	}
+}
+
+func TestLoadFileMissing(t *testing.T) {
+	_, err := LoadFile("testdata/no-such-file.yaml")
+	if err == nil || !strings.Contains(err.Error(), "no-such-file.yaml") || !os.IsNotExist(unwrapAll(err)) {
+		t.Errorf("err = %v, want a not-exist error naming the file", err)
+	}
+}
+
+func unwrapAll(err error) error {
+	for {
+		u, ok := err.(interface{ Unwrap() error })
+		if !ok {
+			return err
+		}
+		err = u.Unwrap()
+	}
+}
+
+func BenchmarkLoadProfiles(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := LoadEmbedded(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

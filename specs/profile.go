@@ -1,0 +1,329 @@
+// Package specs holds the vendor OpenAPI descriptions opsconform ships and the
+// behaviour model read from them.
+//
+// A Profile is everything the mock serves and the suites check for one vendor:
+// its operations (from standard OpenAPI) and the behaviour OpenAPI cannot say
+// (from a small set of x-opsconform-* extensions, documented in EXTENSIONS.md).
+// Both the mock and the suites read Profiles; neither knows a vendor by name.
+package specs
+
+import (
+	"time"
+
+	"github.com/pb33f/libopenapi"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+)
+
+// Profile is one vendor's documented API behaviour.
+type Profile struct {
+	Name    string // short identifier used on the command line, e.g. "opsmerge"
+	Title   string // human name, e.g. "OpsMerge"
+	Source  string // the vendor document the description was written from
+	File    string // where the description was loaded from
+	Version string // info.version
+
+	// BasePath is the path of the first server URL ("/api/v1"); every
+	// Operation.Path starts with it.
+	BasePath string
+
+	Auth       Auth
+	Access     Access
+	Envelope   Envelope
+	Errors     Errors
+	Pagination *Pagination // nil when the API does not paginate
+	RateLimits RateLimits
+
+	Operations []*Operation
+
+	// Document and Model are the libopenapi views the model was read from,
+	// kept for request and response validation.
+	Document libopenapi.Document
+	Model    *v3.Document
+}
+
+// Operation finds an operation by its operationId.
+func (p *Profile) Operation(id string) *Operation {
+	for _, op := range p.Operations {
+		if op.ID == id {
+			return op
+		}
+	}
+	return nil
+}
+
+// AuthMode names how a profile's clients present their credentials.
+type AuthMode string
+
+// The auth modes. A profile has exactly one.
+const (
+	AuthNone   AuthMode = "none"   // no security scheme at all
+	AuthAPIKey AuthMode = "apikey" // a key in a header or query parameter, possibly in a format
+	AuthBearer AuthMode = "bearer" // Authorization: Bearer <token>
+	AuthDigest AuthMode = "digest" // HTTP Digest, RFC 7616
+)
+
+// Auth is how a profile authenticates requests.
+type Auth struct {
+	Mode AuthMode
+
+	// Schemes are the profile's security schemes in declaration order.
+	Schemes []*Scheme
+
+	// TokenPrefix is the prefix every bearer token carries ("om_"); empty when any token will do.
+	TokenPrefix string
+
+	// Digest is the digest policy; nil unless Mode is AuthDigest.
+	Digest *DigestPolicy
+
+	// BindTenant and BindIP say a key is only valid on the host (tenant) it
+	// was made for and, where it lists client IPs, from those IPs.
+	BindTenant bool
+	BindIP     bool
+}
+
+// Scheme is one security scheme from components.securitySchemes.
+type Scheme struct {
+	Name       string // the key in components.securitySchemes
+	Type       string // apiKey, http, oauth2 or openIdConnect
+	HTTPScheme string // bearer or digest, for Type http
+	In         string // header or query, for Type apiKey
+	Param      string // header or query parameter name, for Type apiKey
+
+	// Format is how the key is written into the parameter, with {key}
+	// standing for the key ("rest_api_key={key}"). "{key}" when unset.
+	Format string
+}
+
+// DigestPolicy is the HTTP Digest behaviour a profile documents.
+type DigestPolicy struct {
+	Realm         string
+	Domain        string
+	Algorithms    []string // in the server's order of preference; the first is challenged
+	QOP           string
+	NonceLifetime time.Duration
+}
+
+// Access is the permission model: what owners may do and what grants imply.
+type Access struct {
+	// Roles maps an owner role to the scope patterns it allows. A key can
+	// never do more than its owner's role allows ("scopes narrow, never widen").
+	Roles map[string][]string
+
+	// Implies maps a grant name to the names it implies (ORG_OWNER → ORG_MEMBER).
+	// A bound grant (ORG_OWNER@abc) implies the same names bound to the same entity.
+	Implies map[string][]string
+
+	// APIDisabledStatus is the status for a key whose owner has API access
+	// turned off (OpManager's "REST API access" toggle); 401 unless the spec says otherwise.
+	APIDisabledStatus int
+}
+
+// Envelope is how successful bodies are wrapped.
+type Envelope struct {
+	// Success is the field successful bodies are wrapped in ("data"); empty for bare bodies.
+	Success string
+
+	// EnvelopeParam names a query flag that wraps any response as
+	// {status, content} with HTTP 200 (MongoDB's envelope=true); empty when unsupported.
+	EnvelopeParam string
+
+	// PrettyParam names a query flag that indents the body (MongoDB's pretty=true).
+	PrettyParam string
+}
+
+// Pagination is how a profile's list operations page.
+type Pagination struct {
+	Style PageStyle
+
+	Page Bound // page number, for StylePage
+	Skip Bound // items to skip, for StyleOffset
+	Size Bound // items per page
+
+	// Count names a flag that turns the total off (MongoDB's includeCount); empty when unsupported.
+	Count string
+
+	Overflow  Policy // what a size above Size.Max gets
+	Underflow Policy // what a page or size below its minimum gets
+
+	Response PageFields
+	Stop     StopRule
+}
+
+// PageStyle is page-number or offset pagination.
+type PageStyle string
+
+// The pagination styles.
+const (
+	StylePage   PageStyle = "page"   // page number and page size
+	StyleOffset PageStyle = "offset" // items to skip and page size
+)
+
+// Policy is what a server does with an out-of-range paging value.
+type Policy string
+
+// The out-of-range policies.
+const (
+	Reject Policy = "reject" // answer 400 in the profile's error envelope
+	Clamp  Policy = "clamp"  // serve the nearest allowed value
+)
+
+// StopRule is how a client knows it has the last page.
+type StopRule string
+
+// The stop rules.
+const (
+	StopTotalItems StopRule = "total-items" // collected as many items as the total says
+	StopTotalPages StopRule = "total-pages" // page number reached the page count
+	StopNextLink   StopRule = "next-link"   // no link with rel "next"
+	StopShortPage  StopRule = "short-page"  // fewer items than the page size
+)
+
+// PageFields names where a list response keeps its parts. Names are top-level
+// fields of the body inside the success envelope; empty when not present.
+type PageFields struct {
+	Items      string
+	TotalItems string
+	TotalPages string
+	Page       string
+	Links      string
+}
+
+// Bound is a paging parameter with its documented default and range, read
+// from the parameter's schema.
+type Bound struct {
+	Param   string
+	Default int
+	Min     int
+	Max     int // 0 when there is no maximum
+}
+
+// RateLimits is a profile's rate-limit policy.
+type RateLimits struct {
+	// Per is what a budget belongs to; always "key" for the vendors modelled.
+	Per string
+
+	// Headers is which rate-limit headers every response carries.
+	Headers HeaderStyle
+
+	// Classes maps an operation class to its limit.
+	Classes map[string]Limit
+}
+
+// HeaderStyle says which rate-limit headers a profile documents.
+type HeaderStyle string
+
+// The header styles.
+const (
+	HeadersNone       HeaderStyle = "none"        // only Retry-After on a 429
+	HeadersXRateLimit HeaderStyle = "x-ratelimit" // X-RateLimit-Limit, -Remaining, -Reset on every response
+)
+
+// Limit is a number of requests per window.
+type Limit struct {
+	Limit  int
+	Window time.Duration
+}
+
+// Operation is one API operation with what both the mock and the suites need.
+type Operation struct {
+	ID       string
+	Method   string // upper case
+	Path     string // the full path template, base path included: /api/v1/agents/{agentId}
+	Summary  string
+	Tags     []string
+	Params   []*Param // path-item and operation parameters, operation ones winning
+	Body     *RequestBody
+	Security []Alternative // any one alternative admits a request
+	Public   bool          // the operation needs no credentials
+
+	Responses map[int]*Response
+
+	// Class is the rate-limit class the operation counts against; empty when
+	// the profile's policy does not cover it.
+	Class string
+
+	Stability   string // x-stability: stable, beta or internal; empty when untiered
+	Deprecated  bool
+	Deprecation *Deprecation
+
+	Resource  *Resource // what the operation does to which collection; nil when unmodelled
+	Paginated bool      // the operation takes the profile's paging parameters
+
+	PathItem *v3.PathItem
+	Op       *v3.Operation
+}
+
+// Param finds a parameter by location and name.
+func (o *Operation) Param(in, name string) *Param {
+	for _, p := range o.Params {
+		if p.In == in && p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+// Alternative is one security requirement object: every scheme listed must be satisfied.
+type Alternative []Requirement
+
+// Requirement is one scheme with the scopes (or role names) it must carry.
+// A scope may contain {param} placeholders bound to the request's path parameters.
+type Requirement struct {
+	Scheme *Scheme
+	Scopes []string
+}
+
+// Param is one operation parameter.
+type Param struct {
+	Name     string
+	In       string // path, query, header or cookie
+	Required bool
+	Schema   *base.Schema
+}
+
+// RequestBody is an operation's JSON request body.
+type RequestBody struct {
+	Required bool
+	Schema   *base.Schema
+}
+
+// Response is one documented response.
+type Response struct {
+	Status      int
+	Description string
+	Headers     []string     // header names as the spec writes them
+	Schema      *base.Schema // the application/json schema; nil when there is no body
+}
+
+// Deprecation is when a deprecated operation was deprecated and goes away.
+type Deprecation struct {
+	Since  time.Time
+	Sunset time.Time
+	Link   string
+}
+
+// Resource says which collection an operation acts on and how.
+type Resource struct {
+	Collection string
+	Action     Action
+	ID         string // the parameter that names one item (path or query)
+	Field      string // the item field the ID parameter matches; "id" when unset
+	Parent     string // a path parameter the collection is nested under
+	Items      string // for an unpaginated list: the field that holds the items
+}
+
+// Action is what an operation does to its collection.
+type Action string
+
+// The actions.
+const (
+	ActionList     Action = "list"
+	ActionGet      Action = "get"
+	ActionCreate   Action = "create"
+	ActionUpdate   Action = "update"
+	ActionDelete   Action = "delete"
+	ActionDo       Action = "action"   // an action on one item (reboot, acknowledge)
+	ActionAssign   Action = "assign"   // attach an item to the parent
+	ActionUnassign Action = "unassign" // detach an item from the parent
+)
