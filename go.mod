@@ -4,6 +4,7 @@ go 1.26.0
 
 require (
 	github.com/pb33f/libopenapi v0.40.1
+	github.com/spf13/pflag v1.1.0
 	go.yaml.in/yaml/v4 v4.0.0-rc.6
 )
 

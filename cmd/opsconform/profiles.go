@@ -1,0 +1,127 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/opsconform/opsconform/specs"
+	"github.com/spf13/pflag"
+)
+
+// selection is the profiles a command works on: embedded ones by name and spec files.
+type selection struct {
+	profiles []string
+	specs    []string
+}
+
+func (s *selection) register(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&s.profiles, "profile", nil, "embedded profile to use, repeatable or comma-separated (default: all, or none when --spec is given)")
+	fs.StringArrayVar(&s.specs, "spec", nil, "OpenAPI 3 description `FILE` to load as a profile, repeatable")
+}
+
+// load models the selected profiles: the named embedded ones (all when neither
+// --profile nor --spec is given) and every --spec file.
+func (s *selection) load() ([]*specs.Profile, error) {
+	embedded, err := specs.LoadEmbedded()
+	if err != nil {
+		return nil, err
+	}
+	var out []*specs.Profile
+	switch {
+	case len(s.profiles) > 0:
+		byName := map[string]*specs.Profile{}
+		var names []string
+		for _, p := range embedded {
+			byName[p.Name] = p
+			names = append(names, p.Name)
+		}
+		for _, n := range s.profiles {
+			p, ok := byName[strings.TrimSpace(n)]
+			if !ok {
+				return nil, usageError{fmt.Sprintf("unknown profile %q (embedded profiles: %s)", n, strings.Join(names, ", "))}
+			}
+			out = append(out, p)
+		}
+	case len(s.specs) == 0:
+		out = embedded
+	}
+	for _, f := range s.specs {
+		p, err := specs.LoadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+	}
+	seen := map[string]string{}
+	for _, p := range out {
+		if prev, dup := seen[p.Name]; dup {
+			return nil, usageError{fmt.Sprintf("two profiles are named %q (%s and %s); name one differently with x-opsconform-profile.name", p.Name, prev, p.File)}
+		}
+		seen[p.Name] = p.File
+	}
+	return out, nil
+}
+
+type profilesOptions struct {
+	selection
+	format string
+}
+
+func profilesCommand() *command {
+	return &command{
+		name:    "profiles",
+		summary: "list the profiles with their auth, envelope, pagination and rate limits",
+		usage:   "[--profile NAME]... [--spec FILE]... [--format text|json]",
+		long: `List each profile's documented behaviour, as read from its OpenAPI description:
+the auth mode, the success and error envelopes, pagination with its defaults and
+maxima, and the rate limits per operation class.`,
+		flags: func(fs *pflag.FlagSet) any {
+			o := &profilesOptions{}
+			o.selection.register(fs)
+			fs.StringVar(&o.format, "format", "text", "output format: text or json")
+			return o
+		},
+		run: runProfiles,
+	}
+}
+
+func runProfiles(_ context.Context, opts any, out, _ io.Writer) error {
+	o := opts.(*profilesOptions)
+	if o.format != "text" && o.format != "json" {
+		return usageError{fmt.Sprintf("--format %q: want text or json", o.format)}
+	}
+	ps, err := o.load()
+	if err != nil {
+		return err
+	}
+	if o.format == "json" {
+		type row struct {
+			Name       string `json:"name"`
+			Title      string `json:"title"`
+			File       string `json:"file"`
+			BasePath   string `json:"basePath"`
+			Auth       string `json:"auth"`
+			Envelope   string `json:"envelope"`
+			Pagination string `json:"pagination"`
+			RateLimits string `json:"rateLimits"`
+			Operations int    `json:"operations"`
+		}
+		rows := []row{}
+		for _, p := range ps {
+			rows = append(rows, row{p.Name, p.Title, p.File, p.BasePath, p.Auth.Describe(), p.DescribeEnvelope(), p.Pagination.Describe(), p.RateLimits.Describe(), len(p.Operations)})
+		}
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rows)
+	}
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tAUTH\tENVELOPE\tPAGINATION\tRATE LIMITS\tOPS")
+	for _, p := range ps {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\n", p.Name, p.Auth.Describe(), p.DescribeEnvelope(), p.Pagination.Describe(), p.RateLimits.Describe(), len(p.Operations))
+	}
+	return tw.Flush()
+}
