@@ -3,6 +3,8 @@ module github.com/opsconform/opsconform
 go 1.26.0
 
 require (
+	github.com/brianvoe/gofakeit/v7 v7.18.1
+	github.com/icholy/digest v1.2.0
 	github.com/pb33f/libopenapi v0.40.1
 	github.com/spf13/pflag v1.1.0
 	go.yaml.in/yaml/v4 v4.0.0-rc.6

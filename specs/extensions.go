@@ -29,6 +29,7 @@ type xProfile struct {
 type xAccess struct {
 	Roles             map[string][]string `yaml:"roles"`
 	Implies           map[string][]string `yaml:"implies"`
+	Bindings          map[string]string   `yaml:"bindings"`
 	APIDisabledStatus int                 `yaml:"apiDisabledStatus"`
 }
 
@@ -92,6 +93,7 @@ type xResource struct {
 	Field      string `yaml:"field"`
 	Parent     string `yaml:"parent"`
 	Items      string `yaml:"items"`
+	Source     string `yaml:"source"`
 }
 
 type xDeprecation struct {
@@ -193,7 +195,7 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 		if err := l.decode("x-opsconform-access", n, &x); err != nil {
 			return err
 		}
-		p.Access.Roles, p.Access.Implies = x.Roles, x.Implies
+		p.Access.Roles, p.Access.Implies, p.Access.Bindings = x.Roles, x.Implies, x.Bindings
 		if x.APIDisabledStatus != 0 {
 			if x.APIDisabledStatus != http.StatusUnauthorized && x.APIDisabledStatus != http.StatusForbidden {
 				return l.errorf(child(n, "apiDisabledStatus"), "x-opsconform-access.apiDisabledStatus: %d (want 401 or 403)", x.APIDisabledStatus)
@@ -530,12 +532,18 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		if err := l.decode(where+".x-opsconform-resource", n, &x); err != nil {
 			return err
 		}
-		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items}
+		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source)}
+		if r.Source != SourceData && r.Source != SourceKeys {
+			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)
+		}
+		if r.Action == ActionWhoAmI && r.Source != SourceKeys {
+			return l.errorf(child(n, "action"), "%s.x-opsconform-resource: whoami needs source: keys", where)
+		}
 		if r.Collection == "" {
 			return l.errorf(n, "%s.x-opsconform-resource.collection: missing", where)
 		}
 		switch r.Action {
-		case ActionList, ActionCreate:
+		case ActionList, ActionCreate, ActionWhoAmI:
 			if r.ID != "" {
 				return l.errorf(child(n, "id"), "%s.x-opsconform-resource.id: a %s acts on the whole collection", where, r.Action)
 			}
@@ -544,7 +552,7 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 				return l.errorf(n, "%s.x-opsconform-resource.id: a %s needs the parameter that names the item", where, r.Action)
 			}
 		default:
-			return l.errorf(child(n, "action"), "%s.x-opsconform-resource.action: unknown value %q (want list, get, create, update, delete, action, assign or unassign)", where, x.Action)
+			return l.errorf(child(n, "action"), "%s.x-opsconform-resource.action: unknown value %q (want list, get, create, update, delete, action, assign, unassign or whoami)", where, x.Action)
 		}
 		if r.Items != "" && r.Action != ActionList {
 			return l.errorf(child(n, "items"), "%s.x-opsconform-resource.items: only for list", where)

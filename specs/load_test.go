@@ -304,7 +304,7 @@ func TestPathsAndResources(t *testing.T) {
 		{"opmanager", "getDeviceSummary", "GET", "/api/json/device/getDeviceSummary", Resource{Collection: "devices", Action: ActionGet, ID: "name", Field: "deviceName"}},
 		{"opmanager", "listDevicesV1", "GET", "/api/json/device/listDevices", Resource{Collection: "devices", Action: ActionList, Field: "id", Items: "devices"}},
 		{"opsmerge", "getAgent", "GET", "/api/v1/agents/{agentId}", Resource{Collection: "agents", Action: ActionGet, ID: "agentId", Field: "id"}},
-		{"mongodb-opsmanager", "assignProjectApiKey", "PATCH", "/api/public/v1.0/groups/{groupId}/apiKeys/{apiKeyId}", Resource{Collection: "apiKeys", Action: ActionAssign, ID: "apiKeyId", Field: "id", Parent: "groupId"}},
+		{"mongodb-opsmanager", "assignProjectApiKey", "PATCH", "/api/public/v1.0/groups/{groupId}/apiKeys/{apiKeyId}", Resource{Collection: "apiKeys", Action: ActionAssign, ID: "apiKeyId", Field: "id", Parent: "groupId", Source: SourceKeys}},
 		{"ivanti-ism", "getIncident", "GET", "/api/odata/businessobject/incidents('{recId}')", Resource{Collection: "incidents", Action: ActionGet, ID: "recId", Field: "RecId"}},
 	}
 	for _, tt := range tests {

@@ -114,6 +114,10 @@ type Access struct {
 	// A bound grant (ORG_OWNER@abc) implies the same names bound to the same entity.
 	Implies map[string][]string
 
+	// Bindings maps a grant-name prefix to the field that names the entity a
+	// bound grant applies to (ORG_ → orgId), for rendering roles as objects.
+	Bindings map[string]string
+
 	// APIDisabledStatus is the status for a key whose owner has API access
 	// turned off (OpManager's "REST API access" toggle); 401 unless the spec says otherwise.
 	APIDisabledStatus int
@@ -311,7 +315,17 @@ type Resource struct {
 	Field      string // the item field the ID parameter matches; "id" when unset
 	Parent     string // a path parameter the collection is nested under
 	Items      string // for an unpaginated list: the field that holds the items
+	Source     Source // where the items live
 }
+
+// Source is where a collection's items live.
+type Source string
+
+// The sources.
+const (
+	SourceData Source = ""     // the mock's data, seeded from fixtures and generated
+	SourceKeys Source = "keys" // the API keys themselves (key management endpoints)
+)
 
 // Action is what an operation does to its collection.
 type Action string
@@ -326,4 +340,5 @@ const (
 	ActionDo       Action = "action"   // an action on one item (reboot, acknowledge)
 	ActionAssign   Action = "assign"   // attach an item to the parent
 	ActionUnassign Action = "unassign" // detach an item from the parent
+	ActionWhoAmI   Action = "whoami"   // the caller's own key (OpsMerge's /auth/me)
 )

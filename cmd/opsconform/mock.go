@@ -5,40 +5,74 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"time"
 
+	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/mock"
 	"github.com/spf13/pflag"
 )
 
 type mockOptions struct {
 	selection
-	addr string
+	addr      string
+	fixtures  string
+	seed      int64
+	noControl bool
+	quiet     bool
 }
 
 func mockCommand() *command {
 	return &command{
 		name:    "mock",
 		summary: "serve the mock of the profiles' documented behaviour",
-		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]...",
+		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N]",
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
-The control API lives under /__opsconform/ (health, profiles).`,
+Keys, users and starting data come from the embedded fixtures, or from
+<profile>.yaml files in --fixtures DIR. Generated data depends only on --seed.
+
+The control API lives under /__opsconform/: health, profiles, reset, requests,
+and per profile keys (create, list, disable, enable, revoke, regenerate, expire,
+delete) and users (deactivate, activate, disable-api, enable-api).
+One line per request goes to stderr, with secrets redacted (--quiet turns it off).`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &mockOptions{}
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8060", "address to listen on")
 			o.selection.register(fs)
+			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures to use instead of the embedded ones")
+			fs.Int64Var(&o.seed, "seed", 1, "seed for generated data: the same seed gives byte-identical responses")
+			fs.BoolVar(&o.noControl, "no-control", false, "turn the /__opsconform/ control API off")
+			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			return o
 		},
 		run: runMock,
 	}
 }
 
-func runMock(ctx context.Context, opts any, out, _ io.Writer) error {
+func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*mockOptions)
 	ps, err := o.load()
+	if err != nil {
+		return err
+	}
+	var fix fs.FS
+	if o.fixtures != "" {
+		if st, err := os.Stat(o.fixtures); err != nil || !st.IsDir() {
+			return usageError{fmt.Sprintf("--fixtures %s: not a directory", o.fixtures)}
+		}
+		fix = fixtures.Dir(o.fixtures)
+	}
+	logOut := errOut
+	if o.quiet {
+		logOut = io.Discard
+	}
+	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
+		Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 	if err != nil {
 		return err
 	}
@@ -46,26 +80,38 @@ func runMock(ctx context.Context, opts any, out, _ io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", o.addr, err)
 	}
-	srv := &http.Server{
-		Handler:           mock.New(ps),
+	hs := &http.Server{
+		Handler:           srv,
 		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 	}
 	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(out, "opsconform mock listening on %s\n", base)
+	fmt.Fprintf(out, "opsconform mock listening on %s\n\n", base)
 	for _, p := range ps {
 		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, p.Auth.Describe())
 	}
-	fmt.Fprintf(out, "  control API          %s%s\n", base, mock.ControlPrefix)
+	if !o.noControl {
+		fmt.Fprintf(out, "  %-20s %s%s\n", "control API", base, mock.ControlPrefix)
+	}
+	if demos := srv.Demos(base); len(demos) > 0 {
+		fmt.Fprintf(out, "\nTry it (demo keys from the fixtures):\n")
+		for _, d := range demos {
+			fmt.Fprintf(out, "  # %s\n  %s\n", d.Profile, d.Curl)
+		}
+	}
+	fmt.Fprintln(out)
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() { errc <- hs.Serve(ln) }()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		if err := srv.Shutdown(shutdown); err != nil {
+		if err := hs.Shutdown(shutdown); err != nil {
 			return err
 		}
 		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {

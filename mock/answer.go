@@ -1,0 +1,422 @@
+package mock
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/opsconform/opsconform/specs"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+)
+
+// answer runs an authorized operation by what its x-opsconform-resource says it does.
+func (s *Server) answer(x *exchange) {
+	s.setDocumentedHeaders(x)
+	res := x.op.Resource
+	if res == nil {
+		// Nothing says what the operation does: answer with a body generated from its schema.
+		s.respond(x, s.generated(x), nil)
+		return
+	}
+	if res.Source == specs.SourceKeys {
+		s.answerKeys(x)
+		return
+	}
+	ds := s.dataset(x.profile.Name)
+	c := ds.cols[res.Collection]
+	switch res.Action {
+	case specs.ActionList:
+		ds.mu.RLock()
+		items := append([]map[string]any(nil), c.items...)
+		ds.mu.RUnlock()
+		s.list(x, toAny(items))
+	case specs.ActionGet:
+		ds.mu.RLock()
+		_, item := c.find(s.idParam(x))
+		ds.mu.RUnlock()
+		if item == nil {
+			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+			return
+		}
+		s.respond(x, project(s.linked(x, item, x.r.URL.Path), successSchema(x.profile, x.op)), nil)
+	case specs.ActionCreate:
+		body, ok := s.readJSONBody(x)
+		if !ok {
+			return
+		}
+		ds.mu.Lock()
+		item := ds.gen.value(c.schema, "", false, 0).(map[string]any)
+		overlay(item, body, c.schema)
+		seen := make(map[string]bool, len(c.items))
+		for _, it := range c.items {
+			seen[fmt.Sprint(it[c.idField])] = true
+		}
+		uniqueID(ds.gen, c.schema, c.idField, item, seen)
+		c.items = append(c.items, item)
+		ds.mu.Unlock()
+		s.respond(x, item, nil)
+	case specs.ActionUpdate:
+		body, ok := s.readJSONBody(x)
+		if !ok {
+			return
+		}
+		ds.mu.Lock()
+		_, item := c.find(s.idParam(x))
+		if item != nil {
+			overlay(item, body, c.schema)
+			item = cloneMap(item)
+		}
+		ds.mu.Unlock()
+		if item == nil {
+			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+			return
+		}
+		s.respond(x, item, nil)
+	case specs.ActionDelete:
+		ds.mu.Lock()
+		i, item := c.find(s.idParam(x))
+		if item != nil {
+			c.items = append(c.items[:i:i], c.items[i+1:]...)
+		}
+		ds.mu.Unlock()
+		if item == nil {
+			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+			return
+		}
+		s.respond(x, nil, nil)
+	default: // action, assign, unassign on data: the item must exist; the body is the operation's own
+		ds.mu.RLock()
+		_, item := c.find(s.idParam(x))
+		ds.mu.RUnlock()
+		if item == nil {
+			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+			return
+		}
+		body := s.generated(x)
+		if m, ok := body.(map[string]any); ok {
+			if _, has := m[res.ID]; has {
+				m[res.ID] = item[res.Field]
+			}
+		}
+		s.respond(x, body, nil)
+	}
+}
+
+// idParam is the value of the parameter naming the item, from the path or the query.
+func (s *Server) idParam(x *exchange) string {
+	id := x.op.Resource.ID
+	if v, ok := x.params[id]; ok {
+		return v
+	}
+	return x.r.URL.Query().Get(id)
+}
+
+func toAny(items []map[string]any) []any {
+	out := make([]any, len(items))
+	for i, it := range items {
+		out[i] = it
+	}
+	return out
+}
+
+// overlay copies the body's fields that the item schema knows onto item.
+func overlay(item, body map[string]any, schema *base.Schema) {
+	for k, v := range body {
+		if schema.Properties != nil {
+			if _, known := schema.Properties.Get(k); !known {
+				continue
+			}
+		}
+		item[k] = v
+	}
+}
+
+// project keeps only the fields the response schema has, when it closes its
+// properties: a get that answers with part of an item gets just that part.
+func project(item map[string]any, schema *base.Schema) map[string]any {
+	if schema == nil || schema.Properties == nil || schema.AdditionalProperties == nil || !schema.AdditionalProperties.IsB() || schema.AdditionalProperties.B {
+		return item
+	}
+	out := make(map[string]any, schema.Properties.Len())
+	for name := range schema.Properties.KeysFromOldest() {
+		if v, ok := item[name]; ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func cloneMap(m map[string]any) map[string]any {
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// generated is a body generated from the operation's 2xx schema, examples winning.
+func (s *Server) generated(x *exchange) any {
+	sch := successSchema(x.profile, x.op)
+	if sch == nil {
+		return nil
+	}
+	ds := s.dataset(x.profile.Name)
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	return ds.gen.value(sch, "", true, 0)
+}
+
+// respond writes a success: the operation's 2xx status, the body wrapped in
+// the success envelope when the response schema has it, and MongoDB's
+// envelope=true when asked. extra fields are merged at the envelope's level.
+func (s *Server) respond(x *exchange, body any, extra map[string]any) {
+	resp := successResponse(x.op)
+	status := http.StatusOK
+	if resp != nil {
+		status = resp.Status
+	}
+	if status == http.StatusNoContent || body == nil && (resp == nil || resp.Schema == nil) {
+		if s.envelopeRequested(x) {
+			s.writeJSON(x, http.StatusOK, map[string]any{"status": status})
+			return
+		}
+		s.writeBody(x, status, nil)
+		return
+	}
+	if resp != nil && envelopeProperty(x.profile, resp.Schema) != nil {
+		body = map[string]any{x.profile.Envelope.Success: body}
+	}
+	if s.envelopeRequested(x) {
+		if m, ok := body.(map[string]any); ok && x.op.Paginated {
+			m["status"] = status
+		} else {
+			body = map[string]any{"status": status, "content": body}
+		}
+		status = http.StatusOK
+	}
+	s.writeJSON(x, status, body)
+}
+
+// setDocumentedHeaders sends the headers the 2xx response declares with an
+// example (X-MongoDB-Service-Version), and the deprecation headers.
+func (s *Server) setDocumentedHeaders(x *exchange) {
+	h := x.w.Header()
+	if d := x.op.Deprecation; d != nil {
+		h.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))
+		h.Set("Sunset", d.Sunset.UTC().Format(http.TimeFormat))
+		if d.Link != "" {
+			h.Add("Link", fmt.Sprintf(`<%s>; rel="deprecation"`, d.Link))
+		}
+	} else if x.op.Deprecated {
+		h.Set("Deprecation", "true")
+	}
+	resp := successResponse(x.op)
+	if resp == nil || resp.Schema == nil && len(resp.Headers) == 0 {
+		return
+	}
+	if r, ok := x.op.Op.Responses.Codes.Get(strconv.Itoa(resp.Status)); ok && r.Headers != nil {
+		for name, hd := range r.Headers.FromOldest() {
+			if hd.Schema == nil {
+				continue
+			}
+			if sch := hd.Schema.Schema(); sch != nil && sch.Example != nil {
+				h[name] = []string{fmt.Sprint(decodeNode(sch.Example))}
+			}
+		}
+	}
+}
+
+// page is a request's resolved paging window.
+type page struct {
+	number int // 1-based page number, for page style
+	size   int
+	offset int
+}
+
+// paging reads and checks the paging parameters. Non-numbers are rejected;
+// out-of-range values are rejected or clamped as the profile documents.
+func (s *Server) paging(x *exchange) (page, bool) {
+	pg := x.profile.Pagination
+	q := x.r.URL.Query()
+	read := func(b specs.Bound, policyLow, policyHigh specs.Policy) (int, bool) {
+		raw, present := q[b.Param]
+		if !present || len(raw) == 0 {
+			return b.Default, true
+		}
+		if len(raw) > 1 {
+			s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s is given %d times.", b.Param, len(raw)), b.Param)
+			return 0, false
+		}
+		v, err := strconv.Atoi(strings.TrimSpace(raw[0]))
+		if err != nil {
+			s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s must be an integer, not %q.", b.Param, raw[0]), b.Param)
+			return 0, false
+		}
+		if v < b.Min {
+			if policyLow == specs.Reject {
+				s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s must be at least %d, not %d.", b.Param, b.Min, v), b.Param)
+				return 0, false
+			}
+			v = b.Min
+		}
+		if b.Max > 0 && v > b.Max {
+			if policyHigh == specs.Reject {
+				s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s must be at most %d, not %d.", b.Param, b.Max, v), b.Param)
+				return 0, false
+			}
+			v = b.Max
+		}
+		return v, true
+	}
+	size, ok := read(pg.Size, pg.Underflow, pg.Overflow)
+	if !ok {
+		return page{}, false
+	}
+	if pg.Style == specs.StyleOffset {
+		skip, ok := read(pg.Skip, pg.Underflow, pg.Overflow)
+		if !ok {
+			return page{}, false
+		}
+		return page{size: size, offset: skip, number: skip/max(size, 1) + 1}, true
+	}
+	n, ok := read(pg.Page, pg.Underflow, pg.Overflow)
+	if !ok {
+		return page{}, false
+	}
+	if n > math.MaxInt32 || size > 0 && n-1 > math.MaxInt32/size {
+		n = math.MaxInt32 / max(size, 1) // far past the end either way
+	}
+	return page{number: n, size: size, offset: (n - 1) * size}, true
+}
+
+// list answers a list operation: one page in the profile's shape, or every
+// item under the operation's items field when it does not paginate.
+func (s *Server) list(x *exchange, items []any) {
+	res, pg := x.op.Resource, x.profile.Pagination
+	if !x.op.Paginated || pg == nil {
+		if res.Items != "" {
+			s.respond(x, map[string]any{res.Items: items}, nil)
+			return
+		}
+		s.respond(x, items, nil)
+		return
+	}
+	w, ok := s.paging(x)
+	if !ok {
+		return
+	}
+	total := len(items)
+	lo, hi := min(w.offset, total), min(w.offset+w.size, total)
+	window := items[lo:hi]
+	if f := pg.Response.Links; f != "" {
+		linked := make([]any, len(window))
+		for i, it := range window {
+			linked[i] = it
+			if m, ok := it.(map[string]any); ok && x.op.Resource.Source == specs.SourceData {
+				linked[i] = s.linked(x, m, strings.TrimSuffix(x.r.URL.Path, "/")+"/"+url.PathEscape(fmt.Sprint(m[x.op.Resource.Field])))
+			}
+		}
+		window = linked
+	}
+
+	body := s.listSkeleton(x)
+	f := pg.Response
+	body[f.Items] = window
+	if f.TotalItems != "" {
+		if pg.Count != "" && strings.EqualFold(x.r.URL.Query().Get(pg.Count), "false") {
+			delete(body, f.TotalItems)
+		} else {
+			body[f.TotalItems] = total
+		}
+	}
+	if f.TotalPages != "" {
+		pages := 0
+		if w.size > 0 {
+			pages = (total + w.size - 1) / w.size
+		}
+		body[f.TotalPages] = pages
+	}
+	if f.Page != "" {
+		body[f.Page] = w.number
+	}
+	if f.Links != "" {
+		body[f.Links] = pageLinks(x, pg, w, total)
+	}
+	s.respond(x, body, nil)
+}
+
+// linked returns item with its links field (the profile's list links field,
+// where the item has one) holding its own absolute URL, as MongoDB's do.
+func (s *Server) linked(x *exchange, item map[string]any, path string) map[string]any {
+	pg := x.profile.Pagination
+	if pg == nil || pg.Response.Links == "" {
+		return item
+	}
+	if _, has := item[pg.Response.Links]; !has {
+		return item
+	}
+	out := cloneMap(item)
+	u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: path}
+	out[pg.Response.Links] = []any{map[string]any{"href": u.String(), "rel": "self"}}
+	return out
+}
+
+// listSkeleton is the list body's fields other than the paging ones (OData's
+// @odata.context), from the schema with examples.
+func (s *Server) listSkeleton(x *exchange) map[string]any {
+	sch := successSchema(x.profile, x.op)
+	body := map[string]any{}
+	if sch == nil || sch.Properties == nil {
+		return body
+	}
+	for name, proxy := range sch.Properties.FromOldest() {
+		ps := proxy.Schema()
+		if ps == nil || !contains(sch.Required, name) {
+			continue
+		}
+		if ps.Example != nil {
+			body[name] = decodeNode(ps.Example)
+		} else if ps.Const != nil {
+			body[name] = decodeNode(ps.Const)
+		}
+	}
+	return body
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// pageLinks are MongoDB's absolute self, previous and next links.
+func pageLinks(x *exchange, pg *specs.Pagination, w page, total int) []any {
+	link := func(n int, rel string) map[string]any {
+		q := x.r.URL.Query()
+		q.Set(pg.Page.Param, strconv.Itoa(n))
+		q.Set(pg.Size.Param, strconv.Itoa(w.size))
+		u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: x.r.URL.Path, RawQuery: q.Encode()}
+		return map[string]any{"href": u.String(), "rel": rel}
+	}
+	links := []any{link(w.number, "self")}
+	if w.number > 1 {
+		links = append(links, link(w.number-1, "previous"))
+	}
+	if w.offset+w.size < total {
+		links = append(links, link(w.number+1, "next"))
+	}
+	return links
+}
+
+func scheme(r *http.Request) string {
+	if r.TLS != nil {
+		return "https"
+	}
+	return "http"
+}

@@ -1,0 +1,267 @@
+package mock
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/opsconform/opsconform/specs"
+)
+
+// authFailure is why a request was refused before reaching its operation.
+type authFailure struct {
+	kind       specs.ErrorKind
+	status     int // overrides the kind's status (OpManager's API-disabled 403)
+	message    string
+	challenges []string // WWW-Authenticate values
+}
+
+// authenticate finds the key a request presents and checks it may be used at
+// all: present, well formed, known, not revoked, disabled or expired, owner
+// active, right tenant and IP. It returns the requirement alternative the
+// credentials satisfied, whose scopes the access check then applies.
+func (s *Server) authenticate(p *specs.Profile, op *specs.Operation, r *http.Request) (*Authenticated, specs.Alternative, *authFailure) {
+	var auth *Authenticated
+	var alt specs.Alternative
+	var fail *authFailure
+	switch p.Auth.Mode {
+	case specs.AuthDigest:
+		auth, fail = s.authenticateDigest(p, r)
+		alt = firstAlternative(op)
+	case specs.AuthBearer:
+		auth, fail = s.authenticateBearer(p, r)
+		alt = firstAlternative(op)
+	case specs.AuthAPIKey:
+		auth, alt, fail = s.authenticateAPIKey(p, op, r)
+	default:
+		return nil, nil, nil
+	}
+	if fail != nil {
+		return nil, nil, fail
+	}
+	if fail := s.checkKey(p, auth, r); fail != nil {
+		return nil, nil, fail
+	}
+	return auth, alt, nil
+}
+
+func firstAlternative(op *specs.Operation) specs.Alternative {
+	for _, alt := range op.Security {
+		if len(alt) > 0 {
+			return alt
+		}
+	}
+	return nil
+}
+
+// authenticateBearer checks "Authorization: Bearer <token>": the scheme is
+// case-insensitive, exactly one space separates it from the token (RFC 7235),
+// and the token must carry the profile's prefix.
+func (s *Server) authenticateBearer(p *specs.Profile, r *http.Request) (*Authenticated, *authFailure) {
+	realm := fmt.Sprintf(`Bearer realm="%s"`, p.Title)
+	invalid := func(msg string) *authFailure {
+		return &authFailure{kind: specs.Unauthenticated, message: msg, challenges: []string{realm + `, error="invalid_token"`}}
+	}
+	values := r.Header.Values("Authorization")
+	switch {
+	case len(values) == 0:
+		return nil, &authFailure{kind: specs.Unauthenticated, challenges: []string{realm}}
+	case len(values) > 1:
+		return nil, invalid("Send one Authorization header, not several.")
+	}
+	scheme, token, found := strings.Cut(values[0], " ")
+	switch {
+	case !found || !strings.EqualFold(scheme, "Bearer"):
+		return nil, invalid("The Authorization header must read: Bearer <API key>.")
+	case token == "" || strings.HasPrefix(token, " "):
+		return nil, invalid("Exactly one space must separate Bearer from the API key.")
+	case !isToken68(token):
+		return nil, invalid("The API key contains characters a bearer token cannot.")
+	case p.Auth.TokenPrefix != "" && !strings.HasPrefix(token, p.Auth.TokenPrefix):
+		return nil, invalid(fmt.Sprintf("API keys start with %s.", p.Auth.TokenPrefix))
+	}
+	auth, ok := s.keys.BySecret(p.Name, token)
+	if !ok {
+		return nil, invalid("")
+	}
+	return auth, nil
+}
+
+// isToken68 reports whether s is an RFC 7235 token68.
+func isToken68(s string) bool {
+	trailing := false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == '=':
+			trailing = true
+		case trailing:
+			return false
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9', strings.IndexByte("-._~+/", c) >= 0:
+		default:
+			return false
+		}
+	}
+	return len(s) > 0
+}
+
+// authenticateAPIKey finds the key in whichever of the profile's apiKey
+// schemes carries it. A key sent in a scheme the operation does not accept
+// (OpManager's query parameter on a header-only endpoint) is refused with a
+// message that says where it must go.
+func (s *Server) authenticateAPIKey(p *specs.Profile, op *specs.Operation, r *http.Request) (*Authenticated, specs.Alternative, *authFailure) {
+	var presented *specs.Scheme
+	var value string
+	for _, sc := range p.Auth.Schemes {
+		var vals []string
+		if sc.In == "header" {
+			vals = r.Header.Values(sc.Param)
+		} else {
+			vals = r.URL.Query()[sc.Param]
+		}
+		if len(vals) == 0 {
+			continue
+		}
+		if len(vals) > 1 {
+			return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("Send the key once, not %d times in %s %s.", len(vals), sc.In, sc.Param)}
+		}
+		if accepts(op, sc) || presented == nil {
+			presented, value = sc, vals[0]
+		}
+		if accepts(op, sc) {
+			break
+		}
+	}
+	if presented == nil {
+		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: "No API key: send it in " + where(op) + "."}
+	}
+	alt := alternativeFor(op, presented)
+	if alt == nil {
+		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("This endpoint does not accept the key in %s %s; send it in %s.", presented.In, presented.Param, where(op))}
+	}
+	key, ok := cutFormat(presented.Format, value)
+	if !ok {
+		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("The %s %s must read %s.", presented.In, presented.Param, strings.ReplaceAll(presented.Format, "{key}", "<key>"))}
+	}
+	auth, found := s.keys.BySecret(p.Name, key)
+	if !found {
+		return nil, nil, &authFailure{kind: specs.Unauthenticated}
+	}
+	return auth, alt, nil
+}
+
+func accepts(op *specs.Operation, sc *specs.Scheme) bool { return alternativeFor(op, sc) != nil }
+
+func alternativeFor(op *specs.Operation, sc *specs.Scheme) specs.Alternative {
+	for _, alt := range op.Security {
+		for _, req := range alt {
+			if req.Scheme == sc {
+				return alt
+			}
+		}
+	}
+	return nil
+}
+
+// where says in words where an operation accepts its key: "header apikey or query apiKey".
+func where(op *specs.Operation) string {
+	var parts []string
+	for _, alt := range op.Security {
+		for _, req := range alt {
+			parts = append(parts, req.Scheme.In+" "+req.Scheme.Param)
+		}
+	}
+	return strings.Join(parts, " or ")
+}
+
+// cutFormat extracts the key from a value written in format ("rest_api_key={key}").
+func cutFormat(format, value string) (string, bool) {
+	before, after, _ := strings.Cut(format, "{key}")
+	if !strings.HasPrefix(value, before) || !strings.HasSuffix(value, after) || len(value) <= len(before)+len(after) {
+		return "", false
+	}
+	key := value[len(before) : len(value)-len(after)]
+	if strings.TrimSpace(key) != key {
+		return "", false
+	}
+	return key, true
+}
+
+// checkKey applies the key's lifecycle and bindings. Every refusal is 401,
+// except a user whose API access is off, which gets the profile's status.
+func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *authFailure {
+	k := &a.Key
+	refuse := func(msg string) *authFailure { return &authFailure{kind: specs.Unauthenticated, message: msg} }
+	switch {
+	case k.Revoked:
+		return refuse("The API key has been revoked.")
+	case !k.Enabled:
+		return refuse("The API key is disabled.")
+	case k.Expires != nil && !s.now().Before(*k.Expires):
+		return refuse("The API key expired on " + k.Expires.UTC().Format("2006-01-02T15:04:05Z") + ".")
+	case a.Owner != nil && !a.Owner.Active:
+		return refuse("The API key's owner is deactivated.")
+	case a.Owner != nil && !a.Owner.APIAccess:
+		return &authFailure{kind: specs.Forbidden, status: p.Access.APIDisabledStatus, message: "REST API access is disabled for this user."}
+	}
+	if p.Auth.BindTenant && k.Tenant != "" {
+		if host := requestHost(r); !strings.EqualFold(host, k.Tenant) {
+			return refuse(fmt.Sprintf("The REST API key does not belong to this tenant (%s).", host))
+		}
+	}
+	if p.Auth.BindIP && len(k.IPs) > 0 {
+		ip := clientIP(r)
+		allowed := false
+		for _, a := range k.IPs {
+			if a == ip {
+				allowed = true
+			}
+		}
+		if !allowed {
+			return refuse(fmt.Sprintf("The REST API key does not belong to this IP (%s).", ip))
+		}
+	}
+	return nil
+}
+
+// requestHost is the request's host name without the port: the tenant.
+func requestHost(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.Host); err == nil {
+		return h
+	}
+	return r.Host
+}
+
+// clientIP is the peer's address. Forwarding headers are not trusted: a key
+// bound to IPs must not be usable by anyone who can write a header.
+func clientIP(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// authorize applies the operation's scopes to the key: 403 when the key or its
+// owner's role lacks one. params fill {param} placeholders in bound scopes.
+func authorize(p *specs.Profile, op *specs.Operation, a *Authenticated, alt specs.Alternative, params map[string]string) *authFailure {
+	var required []string
+	for _, req := range alt {
+		for _, sc := range req.Scopes {
+			required = append(required, specs.Resolve(sc, params))
+		}
+	}
+	role := a.Key.Role
+	if role == "" && a.Owner != nil {
+		role = a.Owner.Role
+	}
+	d := p.Access.Permits(op.ID, required, a.Key.Scopes, role)
+	if d.Allowed {
+		return nil
+	}
+	msg := fmt.Sprintf("The API key lacks %s.", d.Missing)
+	if d.ByRole {
+		msg = fmt.Sprintf("The key's owner role %q does not allow %s; a key's scopes never exceed its owner's role.", role, d.Missing)
+	}
+	return &authFailure{kind: specs.Forbidden, message: msg}
+}

@@ -1,0 +1,224 @@
+package mock
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+)
+
+// controlHandler serves the control API under ControlPrefix. It speaks plain
+// JSON ({"error": …} on failure), not any vendor's envelope: it is ours.
+//
+//	GET    /__opsconform/health
+//	GET    /__opsconform/profiles
+//	POST   /__opsconform/reset                                 keys, users and data back to the fixtures
+//	GET    /__opsconform/requests?limit=N                      recent requests, newest first, secrets redacted
+//	GET    /__opsconform/profiles/{profile}/keys               keys, secrets redacted
+//	POST   /__opsconform/profiles/{profile}/keys               create; the secret is in this response only
+//	GET    /__opsconform/profiles/{profile}/keys/{id}
+//	DELETE /__opsconform/profiles/{profile}/keys/{id}
+//	POST   /__opsconform/profiles/{profile}/keys/{id}/{action} disable, enable, revoke, regenerate, expire
+//	GET    /__opsconform/profiles/{profile}/users
+//	POST   /__opsconform/profiles/{profile}/users/{id}/{action} deactivate, activate, disable-api, enable-api
+func (s *Server) controlHandler() http.Handler {
+	mux := http.NewServeMux()
+	p := ControlPrefix
+	mux.HandleFunc("GET "+p+"health", func(w http.ResponseWriter, _ *http.Request) {
+		controlJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	mux.HandleFunc("GET "+p+"profiles", s.controlProfiles)
+	mux.HandleFunc("POST "+p+"reset", func(w http.ResponseWriter, _ *http.Request) {
+		if err := s.Reset(); err != nil {
+			controlError(w, err)
+			return
+		}
+		s.requests.reset()
+		controlJSON(w, http.StatusOK, map[string]string{"status": "reset"})
+	})
+	mux.HandleFunc("GET "+p+"requests", func(w http.ResponseWriter, r *http.Request) {
+		limit := 0
+		if v := r.URL.Query().Get("limit"); v != "" {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				controlJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("limit must be a non-negative integer, not %q", v)})
+				return
+			}
+			limit = n
+		}
+		controlJSON(w, http.StatusOK, s.requests.recent(limit))
+	})
+	mux.HandleFunc("GET "+p+"profiles/{profile}/keys", func(w http.ResponseWriter, r *http.Request) {
+		keys, err := s.keys.Keys(r.PathValue("profile"))
+		if err != nil {
+			controlError(w, err)
+			return
+		}
+		controlJSON(w, http.StatusOK, keys)
+	})
+	mux.HandleFunc("POST "+p+"profiles/{profile}/keys", func(w http.ResponseWriter, r *http.Request) {
+		var spec KeySpec
+		if err := decodeStrict(r, &spec); err != nil {
+			controlJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		k, secret, err := s.keys.Create(r.PathValue("profile"), spec)
+		if err != nil {
+			controlError(w, err)
+			return
+		}
+		controlJSON(w, http.StatusCreated, map[string]any{"key": k, "secret": secret})
+	})
+	mux.HandleFunc("GET "+p+"profiles/{profile}/keys/{id}", func(w http.ResponseWriter, r *http.Request) {
+		k, err := s.keys.Get(r.PathValue("profile"), r.PathValue("id"))
+		if err != nil {
+			controlError(w, err)
+			return
+		}
+		controlJSON(w, http.StatusOK, k)
+	})
+	mux.HandleFunc("DELETE "+p+"profiles/{profile}/keys/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if err := s.keys.Delete(r.PathValue("profile"), r.PathValue("id")); err != nil {
+			controlError(w, err)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("POST "+p+"profiles/{profile}/keys/{id}/{action}", s.controlKeyAction)
+	mux.HandleFunc("GET "+p+"profiles/{profile}/users", func(w http.ResponseWriter, r *http.Request) {
+		users, err := s.keys.Users(r.PathValue("profile"))
+		if err != nil {
+			controlError(w, err)
+			return
+		}
+		controlJSON(w, http.StatusOK, users)
+	})
+	mux.HandleFunc("POST "+p+"profiles/{profile}/users/{id}/{action}", s.controlUserAction)
+	mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+		controlJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no control endpoint %s %s", r.Method, r.URL.Path)})
+	})
+	return mux
+}
+
+func (s *Server) controlKeyAction(w http.ResponseWriter, r *http.Request) {
+	profile, id, action := r.PathValue("profile"), r.PathValue("id"), r.PathValue("action")
+	if action == "regenerate" {
+		k, secret, err := s.keys.Regenerate(profile, id)
+		if err != nil {
+			controlError(w, err)
+			return
+		}
+		controlJSON(w, http.StatusOK, map[string]any{"key": k, "secret": secret})
+		return
+	}
+	var change func(k *Key) error
+	switch action {
+	case "disable":
+		change = func(k *Key) error { k.Enabled = false; return nil }
+	case "enable":
+		change = func(k *Key) error { k.Enabled = true; return nil }
+	case "revoke":
+		change = func(k *Key) error { k.Revoked = true; return nil }
+	case "expire":
+		now := s.now().UTC()
+		change = func(k *Key) error { k.Expires = &now; return nil }
+	default:
+		controlJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("unknown key action %q (want disable, enable, revoke, regenerate or expire)", action)})
+		return
+	}
+	k, err := s.keys.Update(profile, id, change)
+	if err != nil {
+		controlError(w, err)
+		return
+	}
+	controlJSON(w, http.StatusOK, k)
+}
+
+func (s *Server) controlUserAction(w http.ResponseWriter, r *http.Request) {
+	var change func(u *User)
+	switch action := r.PathValue("action"); action {
+	case "deactivate":
+		change = func(u *User) { u.Active = false }
+	case "activate":
+		change = func(u *User) { u.Active = true }
+	case "disable-api":
+		change = func(u *User) { u.APIAccess = false }
+	case "enable-api":
+		change = func(u *User) { u.APIAccess = true }
+	default:
+		controlJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("unknown user action %q (want deactivate, activate, disable-api or enable-api)", action)})
+		return
+	}
+	u, err := s.keys.UpdateUser(r.PathValue("profile"), r.PathValue("id"), change)
+	if err != nil {
+		controlError(w, err)
+		return
+	}
+	controlJSON(w, http.StatusOK, u)
+}
+
+type profileInfo struct {
+	Name       string   `json:"name"`
+	Title      string   `json:"title"`
+	BasePath   string   `json:"basePath"`
+	Auth       string   `json:"auth"`
+	Envelope   string   `json:"envelope"`
+	Pagination string   `json:"pagination"`
+	RateLimits string   `json:"rateLimits"`
+	Operations []string `json:"operations"`
+}
+
+func (s *Server) controlProfiles(w http.ResponseWriter, _ *http.Request) {
+	out := make([]profileInfo, 0, len(s.profiles))
+	for _, p := range s.profiles {
+		info := profileInfo{Name: p.Name, Title: p.Title, BasePath: p.BasePath, Auth: p.Auth.Describe(),
+			Envelope: p.DescribeEnvelope(), Pagination: p.Pagination.Describe(), RateLimits: p.RateLimits.Describe()}
+		for _, o := range p.Operations {
+			info.Operations = append(info.Operations, o.Method+" "+o.Path)
+		}
+		out = append(out, info)
+	}
+	controlJSON(w, http.StatusOK, out)
+}
+
+// decodeStrict decodes a small JSON body, refusing unknown fields so a typo
+// in a scenario set-up fails loudly.
+func decodeStrict(r *http.Request, v any) error {
+	data, err := io.ReadAll(io.LimitReader(r.Body, maxBody))
+	if err != nil {
+		return fmt.Errorf("cannot read the body: %v", err)
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("bad JSON body: %v", err)
+	}
+	return nil
+}
+
+func controlError(w http.ResponseWriter, err error) {
+	status := http.StatusInternalServerError
+	switch {
+	case errors.Is(err, ErrNoProfile), errors.Is(err, ErrNoKey), errors.Is(err, ErrNoUser):
+		status = http.StatusNotFound
+	case errors.Is(err, ErrConflict):
+		status = http.StatusConflict
+	case errors.Is(err, ErrInvalid):
+		status = http.StatusBadRequest
+	}
+	controlJSON(w, status, map[string]string{"error": err.Error()})
+}
+
+func controlJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}

@@ -1,0 +1,460 @@
+package mock
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opsconform/opsconform/fixtures"
+	"github.com/opsconform/opsconform/specs"
+)
+
+// Key is an API key as the mock holds it. Secrets are not in it: bearer and
+// apikey secrets are kept only as hashes, digest private keys only inside the store.
+type Key struct {
+	ID          string     `json:"id"`
+	Profile     string     `json:"profile"`
+	Name        string     `json:"name,omitempty"`
+	Description string     `json:"description,omitempty"`
+	Owner       string     `json:"owner,omitempty"`
+	Scopes      []string   `json:"scopes"`
+	Role        string     `json:"role,omitempty"`
+	Type        string     `json:"type,omitempty"`
+	Group       string     `json:"group,omitempty"`
+	Tenant      string     `json:"tenant,omitempty"`
+	IPs         []string   `json:"ips,omitempty"`
+	PublicKey   string     `json:"publicKey,omitempty"`
+	Enabled     bool       `json:"enabled"`
+	Revoked     bool       `json:"revoked"`
+	Created     time.Time  `json:"created"`
+	Expires     *time.Time `json:"expires,omitempty"`
+	Labels      []string   `json:"labels,omitempty"`
+	// Redacted is the secret as lists show it: enough to recognise, not to use.
+	Redacted string `json:"redacted"`
+}
+
+// User is a key owner.
+type User struct {
+	ID        string `json:"id"`
+	Name      string `json:"name,omitempty"`
+	Email     string `json:"email,omitempty"`
+	Role      string `json:"role,omitempty"`
+	Active    bool   `json:"active"`
+	APIAccess bool   `json:"apiAccess"`
+}
+
+// storedKey is a Key with its secret material.
+type storedKey struct {
+	Key
+	secretHash [sha256.Size]byte // bearer and apikey modes
+	private    string            // digest mode: the server must know it to check responses
+}
+
+// ring is one profile's users and keys.
+type ring struct {
+	profile  *specs.Profile
+	users    map[string]*User
+	keys     map[string]*storedKey // by ID
+	order    []string              // key IDs in creation order
+	bySecret map[[sha256.Size]byte]string
+	byPublic map[string]string
+}
+
+// Store holds every profile's keys. Its methods are safe for concurrent use;
+// changes apply to the very next request.
+type Store struct {
+	mu    sync.RWMutex
+	now   func() time.Time
+	rings map[string]*ring
+}
+
+// Errors the store returns; the control API maps them to statuses.
+var (
+	ErrNoProfile = errors.New("no such profile")
+	ErrNoKey     = errors.New("no such key")
+	ErrNoUser    = errors.New("no such user")
+	ErrConflict  = errors.New("already exists")
+	ErrInvalid   = errors.New("invalid key")
+)
+
+// NewStore builds an empty store; now is its clock.
+func NewStore(now func() time.Time) *Store {
+	return &Store{now: now, rings: map[string]*ring{}}
+}
+
+// Reset replaces a profile's users and keys with its fixtures.
+func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
+	r := &ring{profile: p, users: map[string]*User{}, keys: map[string]*storedKey{},
+		bySecret: map[[sha256.Size]byte]string{}, byPublic: map[string]string{}}
+	for _, u := range set.Users {
+		r.users[u.ID] = &User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
+			Active: fixtures.Bool(u.Active, true), APIAccess: fixtures.Bool(u.APIAccess, true)}
+	}
+	for _, fk := range set.Keys {
+		k := Key{ID: fk.ID, Profile: p.Name, Name: fk.Name, Description: fk.Description, Owner: fk.Owner,
+			Scopes: slices.Clone(fk.Scopes), Role: fk.Role, Type: fk.Type, Group: fk.Group, Tenant: fk.Tenant,
+			IPs: slices.Clone(fk.IPs), PublicKey: fk.PublicKey, Enabled: fixtures.Bool(fk.Enabled, true),
+			Revoked: fk.Revoked, Expires: fk.Expires, Labels: slices.Clone(fk.Labels)}
+		if fk.Created != nil {
+			k.Created = *fk.Created
+		}
+		secret := fk.Secret
+		if p.Auth.Mode == specs.AuthDigest {
+			secret = fk.PrivateKey
+		}
+		if err := r.add(k, secret); err != nil {
+			return fmt.Errorf("fixtures: %s: key %s: %w", p.Name, fk.ID, err)
+		}
+	}
+	s.mu.Lock()
+	s.rings[p.Name] = r
+	s.mu.Unlock()
+	return nil
+}
+
+// add stores a key with its secret, checking the secret fits the profile's auth mode.
+func (r *ring) add(k Key, secret string) error {
+	if _, dup := r.keys[k.ID]; dup {
+		return fmt.Errorf("%w: key id %q", ErrConflict, k.ID)
+	}
+	if k.Owner != "" && r.users[k.Owner] == nil {
+		return fmt.Errorf("%w: owner %q", ErrNoUser, k.Owner)
+	}
+	sk := &storedKey{Key: k}
+	switch r.profile.Auth.Mode {
+	case specs.AuthDigest:
+		if k.PublicKey == "" || secret == "" {
+			return fmt.Errorf("%w: a digest key needs publicKey and privateKey", ErrInvalid)
+		}
+		if _, dup := r.byPublic[k.PublicKey]; dup {
+			return fmt.Errorf("%w: public key %q", ErrConflict, k.PublicKey)
+		}
+		sk.private = secret
+		r.byPublic[k.PublicKey] = k.ID
+	default:
+		if secret == "" {
+			return fmt.Errorf("%w: secret is missing", ErrInvalid)
+		}
+		if p := r.profile.Auth.TokenPrefix; p != "" && !strings.HasPrefix(secret, p) {
+			return fmt.Errorf("%w: the secret must start with %q", ErrInvalid, p)
+		}
+		h := sha256.Sum256([]byte(secret))
+		if _, dup := r.bySecret[h]; dup {
+			return fmt.Errorf("%w: another key has the same secret", ErrConflict)
+		}
+		sk.secretHash = h
+		r.bySecret[h] = k.ID
+	}
+	sk.Redacted = redact(r.profile.Auth.Mode, secret)
+	r.keys[k.ID] = sk
+	r.order = append(r.order, k.ID)
+	return nil
+}
+
+func (r *ring) remove(id string) {
+	sk := r.keys[id]
+	if sk == nil {
+		return
+	}
+	delete(r.bySecret, sk.secretHash)
+	if sk.PublicKey != "" {
+		delete(r.byPublic, sk.PublicKey)
+	}
+	delete(r.keys, id)
+	r.order = slices.DeleteFunc(r.order, func(x string) bool { return x == id })
+}
+
+// redact shows the end of a secret: MongoDB's "********-****-****-db2c132ca78d"
+// for digest private keys, "om_…a1b2" style otherwise.
+func redact(mode specs.AuthMode, secret string) string {
+	if mode == specs.AuthDigest && len(secret) >= 12 {
+		return "********-****-****-" + secret[len(secret)-12:]
+	}
+	if len(secret) < 8 {
+		return "…"
+	}
+	head := ""
+	if i := strings.IndexByte(secret, '_'); i > 0 && i < 6 {
+		head = secret[:i+1]
+	}
+	return head + "…" + secret[len(secret)-4:]
+}
+
+// Authenticated is what a successful credential lookup yields: a snapshot of
+// the key and its owner, safe to read without the store's lock.
+type Authenticated struct {
+	Key   Key
+	Owner *User // nil when the key has no owner
+}
+
+// BySecret finds the key whose secret is secret, comparing in constant time.
+func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
+	h := sha256.Sum256([]byte(secret))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, false
+	}
+	// The map is keyed by the secret's hash, so the lookup's timing says
+	// nothing about the secret; the final comparison is constant-time anyway.
+	id, ok := r.bySecret[h]
+	if !ok {
+		return nil, false
+	}
+	sk := r.keys[id]
+	if subtle.ConstantTimeCompare(sk.secretHash[:], h[:]) != 1 {
+		return nil, false
+	}
+	return r.snapshot(sk), true
+}
+
+// DigestKey finds a digest key by public key and returns its private key for
+// the response check; the private key must not leave the auth path.
+func (s *Store) DigestKey(profile, publicKey string) (*Authenticated, string, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, "", false
+	}
+	id, ok := r.byPublic[publicKey]
+	if !ok {
+		return nil, "", false
+	}
+	sk := r.keys[id]
+	return r.snapshot(sk), sk.private, true
+}
+
+func (r *ring) snapshot(sk *storedKey) *Authenticated {
+	a := &Authenticated{Key: sk.Key}
+	if u := r.users[sk.Owner]; u != nil {
+		cp := *u
+		a.Owner = &cp
+	}
+	return a
+}
+
+// KeySpec is what a caller asks for when creating a key; empty fields get defaults.
+type KeySpec struct {
+	ID          string     `json:"id"`
+	Name        string     `json:"name"`
+	Description string     `json:"description"`
+	Owner       string     `json:"owner"`
+	Scopes      []string   `json:"scopes"`
+	Role        string     `json:"role"`
+	Type        string     `json:"type"`
+	Group       string     `json:"group"`
+	Tenant      string     `json:"tenant"`
+	IPs         []string   `json:"ips"`
+	Expires     *time.Time `json:"expires"`
+	Labels      []string   `json:"labels"`
+}
+
+// Create makes a new key with a fresh secret. The secret is returned once and
+// never again: lists and reads show it redacted.
+func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rings[profile]
+	if r == nil {
+		return Key{}, "", fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	k := Key{ID: spec.ID, Profile: profile, Name: spec.Name, Description: spec.Description, Owner: spec.Owner,
+		Scopes: slices.Clone(spec.Scopes), Role: spec.Role, Type: spec.Type, Group: spec.Group, Tenant: spec.Tenant,
+		IPs: slices.Clone(spec.IPs), Enabled: true, Created: s.now().UTC(), Expires: spec.Expires, Labels: slices.Clone(spec.Labels)}
+	if k.ID == "" {
+		k.ID = newID(r.profile.Auth.Mode)
+	}
+	if k.Scopes == nil {
+		// Like the vendors' "Full access" choice: everything the owner's role allows.
+		k.Scopes = []string{"*"}
+	}
+	secret := newSecret(r.profile)
+	if r.profile.Auth.Mode == specs.AuthDigest {
+		k.PublicKey = newPublicKey()
+		for r.byPublic[k.PublicKey] != "" {
+			k.PublicKey = newPublicKey()
+		}
+	}
+	if err := r.add(k, secret); err != nil {
+		return Key{}, "", err
+	}
+	return r.keys[k.ID].Key, secret, nil
+}
+
+// Keys lists a profile's keys in creation order, secrets redacted.
+func (s *Store) Keys(profile string) ([]Key, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	out := make([]Key, 0, len(r.order))
+	for _, id := range r.order {
+		out = append(out, r.keys[id].Key)
+	}
+	return out, nil
+}
+
+// Get returns one key, secret redacted.
+func (s *Store) Get(profile, id string) (Key, error) {
+	var out Key
+	err := s.update(profile, id, func(_ *ring, k *storedKey) error { out = k.Key; return nil })
+	return out, err
+}
+
+// Update changes a key in place with fn.
+func (s *Store) Update(profile, id string, fn func(k *Key) error) (Key, error) {
+	var out Key
+	err := s.update(profile, id, func(_ *ring, sk *storedKey) error {
+		cp := sk.Key
+		if err := fn(&cp); err != nil {
+			return err
+		}
+		// Identity and secret-derived fields are not the caller's to change.
+		cp.ID, cp.Profile, cp.PublicKey, cp.Redacted, cp.Created = sk.ID, sk.Profile, sk.PublicKey, sk.Redacted, sk.Created
+		sk.Key = cp
+		out = cp
+		return nil
+	})
+	return out, err
+}
+
+// Delete removes a key; it is rejected from the next request on.
+func (s *Store) Delete(profile, id string) error {
+	return s.update(profile, id, func(r *ring, _ *storedKey) error { r.remove(id); return nil })
+}
+
+// Regenerate gives a key a new secret: the old one stops working at once and
+// the new one is returned this once.
+func (s *Store) Regenerate(profile, id string) (Key, string, error) {
+	var out Key
+	var secret string
+	err := s.update(profile, id, func(r *ring, sk *storedKey) error {
+		secret = newSecret(r.profile)
+		if r.profile.Auth.Mode == specs.AuthDigest {
+			sk.private = secret
+		} else {
+			delete(r.bySecret, sk.secretHash)
+			sk.secretHash = sha256.Sum256([]byte(secret))
+			r.bySecret[sk.secretHash] = sk.ID
+		}
+		sk.Redacted = redact(r.profile.Auth.Mode, secret)
+		out = sk.Key
+		return nil
+	})
+	return out, secret, err
+}
+
+func (s *Store) update(profile, id string, fn func(r *ring, k *storedKey) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rings[profile]
+	if r == nil {
+		return fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	sk := r.keys[id]
+	if sk == nil {
+		return fmt.Errorf("%w: %q", ErrNoKey, id)
+	}
+	return fn(r, sk)
+}
+
+// Users lists a profile's users, sorted by id.
+func (s *Store) Users(profile string) ([]User, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	out := make([]User, 0, len(r.users))
+	for _, u := range r.users {
+		out = append(out, *u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// UpdateUser changes a user in place with fn (deactivate, turn API access off).
+func (s *Store) UpdateUser(profile, id string, fn func(u *User)) (User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.rings[profile]
+	if r == nil {
+		return User{}, fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	u := r.users[id]
+	if u == nil {
+		return User{}, fmt.Errorf("%w: %q", ErrNoUser, id)
+	}
+	fn(u)
+	u.ID = id
+	return *u, nil
+}
+
+const (
+	lowerLetters = "abcdefghijklmnopqrstuvwxyz"
+	base62       = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+)
+
+// newSecret makes a secret in the form the profile's clients expect: om_ plus
+// 40 base62 characters for a prefixed bearer token, a UUID for a digest
+// private key, 32 upper-case hex digits for a formatted key (Ivanti's
+// Reference ID), 32 hex digits otherwise.
+func newSecret(p *specs.Profile) string {
+	switch p.Auth.Mode {
+	case specs.AuthDigest:
+		b := randomBytes(16)
+		b[6] = b[6]&0x0f | 0x40
+		b[8] = b[8]&0x3f | 0x80
+		h := hex.EncodeToString(b)
+		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+	case specs.AuthBearer:
+		return p.Auth.TokenPrefix + randomString(base62, 40)
+	}
+	for _, sc := range p.Auth.Schemes {
+		if sc.Format != "{key}" {
+			return strings.ToUpper(hex.EncodeToString(randomBytes(16)))
+		}
+	}
+	return hex.EncodeToString(randomBytes(16))
+}
+
+func newPublicKey() string { return randomString(lowerLetters, 8) }
+
+// newID makes a key id: 24 hex digits, MongoDB's ObjectId form, for digest
+// profiles; "key-" and 12 hex digits otherwise.
+func newID(mode specs.AuthMode) string {
+	if mode == specs.AuthDigest {
+		return hex.EncodeToString(randomBytes(12))
+	}
+	return "key-" + hex.EncodeToString(randomBytes(6))
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails on supported platforms
+	return b
+}
+
+func randomString(alphabet string, n int) string {
+	max := big.NewInt(int64(len(alphabet)))
+	var sb strings.Builder
+	for range n {
+		i, _ := rand.Int(rand.Reader, max)
+		sb.WriteByte(alphabet[i.Int64()])
+	}
+	return sb.String()
+}

@@ -1,0 +1,269 @@
+package mock
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/opsconform/opsconform/specs"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+)
+
+// answerKeys serves operations whose items are the API keys themselves: the
+// caller's own key (whoami) and key management (MongoDB's apiKeys). Keys are
+// shown through the operation's schema: each property is filled from the key
+// by its name (id, desc, publicKey, privateKey, roles, scopes, expiresAt, user…).
+func (s *Server) answerKeys(x *exchange) {
+	res := x.op.Resource
+	p := x.profile
+	parent := x.params[res.Parent]
+	switch res.Action {
+	case specs.ActionWhoAmI:
+		s.respond(x, s.keyView(x, x.auth.Key, x.auth.Owner, ""), nil)
+		return
+	case specs.ActionList:
+		keys, _ := s.keys.Keys(p.Name)
+		var items []any
+		for _, k := range keys {
+			if parent == "" || boundTo(k, parent) {
+				items = append(items, s.keyView(x, k, nil, ""))
+			}
+		}
+		if items == nil {
+			items = []any{}
+		}
+		s.list(x, items)
+		return
+	case specs.ActionCreate:
+		body, ok := s.readJSONBody(x)
+		if !ok {
+			return
+		}
+		spec := KeySpec{Description: str(body, "desc", "description"), Name: str(body, "name"), Scopes: []string{}}
+		if x.auth != nil {
+			spec.Owner = x.auth.Key.Owner
+		}
+		for _, role := range strs(body, "roles", "scopes") {
+			spec.Scopes = append(spec.Scopes, bind(role, parent))
+		}
+		k, secret, err := s.keys.Create(p.Name, spec)
+		if err != nil {
+			s.writeError(x, specs.InvalidBody, err.Error())
+			return
+		}
+		s.respond(x, s.keyView(x, k, nil, secret), nil)
+		return
+	}
+
+	id := x.params[res.ID]
+	k, err := s.keys.Get(p.Name, id)
+	// A key of another organization is as absent as one that never existed.
+	if err != nil || res.Action != specs.ActionAssign && parent != "" && !boundTo(k, parent) {
+		s.writeError(x, specs.NotFound, fmt.Sprintf("No API key %s here.", id))
+		return
+	}
+	switch res.Action {
+	case specs.ActionGet:
+		s.respond(x, s.keyView(x, k, nil, ""), nil)
+	case specs.ActionDelete:
+		if err := s.keys.Delete(p.Name, id); err != nil {
+			s.writeError(x, specs.NotFound, err.Error())
+			return
+		}
+		s.respond(x, nil, nil)
+	case specs.ActionUpdate, specs.ActionAssign, specs.ActionUnassign:
+		body := map[string]any{}
+		if res.Action != specs.ActionUnassign {
+			var ok bool
+			if body, ok = s.readJSONBody(x); !ok {
+				return
+			}
+		}
+		updated, err := s.keys.Update(p.Name, id, func(k *Key) error {
+			if d := str(body, "desc", "description"); d != "" {
+				k.Description = d
+			}
+			if _, given := body["roles"]; given || res.Action == specs.ActionUnassign {
+				k.Scopes = rebind(k.Scopes, parent, strs(body, "roles"))
+			}
+			return nil
+		})
+		if err != nil {
+			s.writeError(x, specs.NotFound, err.Error())
+			return
+		}
+		s.respond(x, s.keyView(x, updated, nil, ""), nil)
+	default:
+		s.writeError(x, specs.MethodNotAllowed, fmt.Sprintf("%s is not a key action.", res.Action))
+	}
+}
+
+// boundTo reports whether any of the key's grants is bound to entity.
+func boundTo(k Key, entity string) bool {
+	for _, sc := range k.Scopes {
+		if _, b, ok := strings.Cut(sc, "@"); ok && b == entity {
+			return true
+		}
+	}
+	return false
+}
+
+func bind(role, entity string) string {
+	if entity == "" {
+		return role
+	}
+	return role + "@" + entity
+}
+
+// rebind replaces the grants bound to entity with roles bound to it.
+func rebind(scopes []string, entity string, roles []string) []string {
+	out := slices.DeleteFunc(slices.Clone(scopes), func(sc string) bool {
+		_, b, ok := strings.Cut(sc, "@")
+		return ok && b == entity
+	})
+	for _, r := range roles {
+		out = append(out, bind(r, entity))
+	}
+	return out
+}
+
+func str(body map[string]any, names ...string) string {
+	for _, n := range names {
+		if v, ok := body[n].(string); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+func strs(body map[string]any, names ...string) []string {
+	for _, n := range names {
+		if list, ok := body[n].([]any); ok {
+			var out []string
+			for _, v := range list {
+				if s, ok := v.(string); ok {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+	}
+	return nil
+}
+
+// keyView renders a key through the operation's item schema. secret is the
+// unredacted secret, given only in the response that created the key.
+func (s *Server) keyView(x *exchange, k Key, owner *User, secret string) map[string]any {
+	sch := keyItemSchema(x)
+	out := map[string]any{}
+	if sch == nil || sch.Properties == nil {
+		return out
+	}
+	for name, proxy := range sch.Properties.FromOldest() {
+		if v, ok := s.keyField(x, k, owner, secret, name, proxy.Schema()); ok {
+			out[name] = v
+		}
+	}
+	return out
+}
+
+func keyItemSchema(x *exchange) *base.Schema {
+	if x.op.Resource.Action == specs.ActionList {
+		return itemSchema(x.profile, x.op)
+	}
+	return successSchema(x.profile, x.op)
+}
+
+func (s *Server) keyField(x *exchange, k Key, owner *User, secret, name string, sch *base.Schema) (any, bool) {
+	switch strings.ToLower(name) {
+	case "id", "keyid":
+		return k.ID, true
+	case "name":
+		return k.Name, true
+	case "desc", "description":
+		return k.Description, true
+	case "publickey":
+		return k.PublicKey, true
+	case "privatekey", "secret", "key":
+		if secret != "" {
+			return secret, true
+		}
+		return k.Redacted, true
+	case "scopes":
+		return nonNil(k.Scopes), true
+	case "roles":
+		return roleObjects(x.profile, k.Scopes), true
+	case "expiresat", "expires":
+		if k.Expires == nil {
+			return nil, true
+		}
+		return k.Expires.UTC().Format(time.RFC3339), true
+	case "created", "createdat":
+		return k.Created.UTC().Format(time.RFC3339), true
+	case "enabled", "active":
+		return k.Enabled && !k.Revoked, true
+	case "type":
+		return k.Type, true
+	case "group":
+		return k.Group, true
+	case "links":
+		return []any{map[string]any{"href": s.keyLink(x, k), "rel": "self"}}, true
+	case "user", "owner":
+		if owner == nil {
+			if us, err := s.keys.Users(x.profile.Name); err == nil {
+				for _, u := range us {
+					if u.ID == k.Owner {
+						u := u
+						owner = &u
+					}
+				}
+			}
+		}
+		if owner == nil {
+			return nil, false
+		}
+		return map[string]any{"id": owner.ID, "email": owner.Email, "role": owner.Role}, true
+	}
+	return nil, false
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// roleObjects shows bound grants as {orgId: …, roleName: …} using the
+// profile's bindings, sorted for stable output.
+func roleObjects(p *specs.Profile, scopes []string) []any {
+	out := []any{}
+	sorted := slices.Clone(scopes)
+	sort.Strings(sorted)
+	for _, sc := range sorted {
+		name, entity, bound := strings.Cut(sc, "@")
+		obj := map[string]any{"roleName": name}
+		if bound {
+			for prefix, field := range p.Access.Bindings {
+				if strings.HasPrefix(name, prefix) {
+					obj[field] = entity
+				}
+			}
+		}
+		out = append(out, obj)
+	}
+	return out
+}
+
+// keyLink is the absolute URL of the key under the organization it is bound to.
+func (s *Server) keyLink(x *exchange, k Key) string {
+	path := x.r.URL.Path
+	if x.op.Resource.Action == specs.ActionList || x.op.Resource.Action == specs.ActionCreate {
+		path = strings.TrimSuffix(path, "/") + "/" + url.PathEscape(k.ID)
+	}
+	u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: path}
+	return u.String()
+}
