@@ -41,9 +41,24 @@ func (s *Server) authenticate(p *specs.Profile, op *specs.Operation, r *http.Req
 		return nil, nil, fail
 	}
 	if fail := s.checkKey(p, auth, r); fail != nil {
+		if fail.kind == specs.Unauthenticated {
+			fail.challenges = s.challengesFor(p)
+		}
 		return nil, nil, fail
 	}
 	return auth, alt, nil
+}
+
+// challengesFor is what a 401 for a known but unusable key carries: the
+// scheme's challenge, so clients see the same shape as for any other 401.
+func (s *Server) challengesFor(p *specs.Profile) []string {
+	switch p.Auth.Mode {
+	case specs.AuthBearer:
+		return []string{fmt.Sprintf(`Bearer realm="%s", error="invalid_token"`, p.Title)}
+	case specs.AuthDigest:
+		return challenges(p.Auth.Digest, s.nonces[p.Name].issue(), false)
+	}
+	return nil
 }
 
 func firstAlternative(op *specs.Operation) specs.Alternative {
