@@ -30,7 +30,12 @@ func (s *Server) answer(x *exchange) {
 	switch res.Action {
 	case specs.ActionList:
 		ds.mu.RLock()
-		items := append([]map[string]any(nil), c.items...)
+		items := make([]map[string]any, 0, len(c.items))
+		for _, it := range c.items {
+			if !res.BoundOnly || x.auth != nil && boundTo(x.auth.Key, fmt.Sprint(it[c.idField])) {
+				items = append(items, it)
+			}
+		}
 		ds.mu.RUnlock()
 		s.list(x, toAny(items))
 	case specs.ActionGet:

@@ -71,3 +71,22 @@ func TestOverlappingOperationsAreAStartupError(t *testing.T) {
 		t.Errorf("serving opsmerge twice: %v, want an overlap error naming both operations", err)
 	}
 }
+
+func TestListShowsOnlyBoundItems(t *testing.T) {
+	h := newHarness(t)
+	p := profileNamed(t, "mongodb-opsmanager")
+	tests := []struct {
+		label, path, want, notWant string
+	}{
+		{"full", "/api/public/v1.0/orgs", "5980cfc70b6d97029d82e3f6", "5980cfe20b6d97029d82fa63"},
+		{"other-org", "/api/public/v1.0/orgs", "5980cfe20b6d97029d82fa63", "5980cfc70b6d97029d82e3f6"},
+		{"full", "/api/public/v1.0/groups", "5e2211c17a3e5a48f5497de4", "5e2211c17a3e5a48f5497de5"},
+	}
+	for _, tt := range tests {
+		_, client := fixtureCredentials(t, p, tt.label)
+		status, _, body := h.doWith(client, "GET", tt.path, nil, "")
+		if status != 200 || !strings.Contains(string(body), `"id":"`+tt.want) || strings.Contains(string(body), `"id":"`+tt.notWant) {
+			t.Errorf("%s %s: %d, want %s and not %s: %s", tt.label, tt.path, status, tt.want, tt.notWant, body)
+		}
+	}
+}

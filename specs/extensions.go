@@ -94,6 +94,7 @@ type xResource struct {
 	Parent     string `yaml:"parent"`
 	Items      string `yaml:"items"`
 	Source     string `yaml:"source"`
+	Visible    string `yaml:"visible"`
 }
 
 type xDeprecation struct {
@@ -535,6 +536,16 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source)}
 		if r.Source != SourceData && r.Source != SourceKeys {
 			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)
+		}
+		switch x.Visible {
+		case "", "all":
+		case "bound":
+			if r.Action != ActionList {
+				return l.errorf(child(n, "visible"), "%s.x-opsconform-resource.visible: only for list", where)
+			}
+			r.BoundOnly = true
+		default:
+			return l.errorf(child(n, "visible"), "%s.x-opsconform-resource.visible: unknown value %q (want all or bound)", where, x.Visible)
 		}
 		if r.Action == ActionWhoAmI && r.Source != SourceKeys {
 			return l.errorf(child(n, "action"), "%s.x-opsconform-resource: whoami needs source: keys", where)

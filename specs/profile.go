@@ -316,6 +316,9 @@ type Resource struct {
 	Parent     string // a path parameter the collection is nested under
 	Items      string // for an unpaginated list: the field that holds the items
 	Source     Source // where the items live
+	// BoundOnly limits a list to the items the caller's key holds a grant
+	// bound to (MongoDB lists the organizations and projects a key has a role in).
+	BoundOnly bool
 }
 
 // Source is where a collection's items live.
