@@ -92,17 +92,27 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			c.idField = "id"
 		}
 		fix := set.Collections[name]
-		seen := map[string]bool{}
+		// The id field and, where the schema has one, "id" are both identities: keep both unique.
+		unique := []string{c.idField}
+		if c.idField != "id" && property(s, "id") != nil {
+			unique = append(unique, "id")
+		}
+		seenBy := map[string]map[string]bool{}
+		for _, f := range unique {
+			seenBy[f] = map[string]bool{}
+		}
 		for i, it := range fix.Items {
 			item := g.value(s, "", false, 0).(map[string]any)
 			for k, v := range it {
 				item[k] = jsonShape(v)
 			}
-			id := fmt.Sprint(item[c.idField])
-			if seen[id] {
-				return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", p.Name, name, i, c.idField, id)
+			for _, f := range unique {
+				id := fmt.Sprint(item[f])
+				if seenBy[f][id] {
+					return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", p.Name, name, i, f, id)
+				}
+				seenBy[f][id] = true
 			}
-			seen[id] = true
 			c.items = append(c.items, item)
 		}
 		count := fix.Count
@@ -111,8 +121,10 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		}
 		for len(c.items) < count {
 			item := g.value(s, "", len(c.items) == 0, 0).(map[string]any)
-			if !uniqueID(g, s, c.idField, item, seen) {
-				return nil, fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", p.Name, name, count, c.idField)
+			for _, f := range unique {
+				if !uniqueID(g, s, f, item, seenBy[f]) {
+					return nil, fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", p.Name, name, count, f)
+				}
 			}
 			c.items = append(c.items, item)
 		}

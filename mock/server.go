@@ -44,16 +44,17 @@ type Options struct {
 
 // Server is a mock of one or more profiles.
 type Server struct {
-	opts     Options
-	profiles []*specs.Profile
-	byName   map[string]*specs.Profile
-	router   *router
-	keys     *Store
-	nonces   map[string]*nonceStore
-	fixtures map[string]*fixtures.Set
-	log      *slog.Logger
-	requests *requestLog
-	control  http.Handler
+	opts       Options
+	profiles   []*specs.Profile
+	byName     map[string]*specs.Profile
+	router     *router
+	keys       *Store
+	nonces     map[string]*nonceStore
+	fixtures   map[string]*fixtures.Set
+	log        *slog.Logger
+	requests   *requestLog
+	validators validators
+	control    http.Handler
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
@@ -186,6 +187,22 @@ func (s *Server) serve(x *exchange) {
 			s.writeAuthFailure(x, fail)
 			return
 		}
+	}
+	var body []byte
+	if methodsWithBody[r.Method] {
+		// Buffered once, bounded: the validator and the operation both read it.
+		var err error
+		if body, err = io.ReadAll(http.MaxBytesReader(x.w, r.Body, maxBody)); err != nil {
+			s.writeError(x, specs.InvalidBody, fmt.Sprintf("The request body could not be read: %v.", err))
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	if !s.validateRequest(x) {
+		return
+	}
+	if body != nil {
+		r.Body = io.NopCloser(bytes.NewReader(body))
 	}
 	s.answer(x)
 }

@@ -294,6 +294,7 @@ func (l *loader) operation(p *Profile, tmpl, method string, item *v3.PathItem, o
 		ID:       op.OperationId,
 		Method:   method,
 		Path:     p.BasePath + tmpl,
+		Template: tmpl,
 		Summary:  op.Summary,
 		Tags:     op.Tags,
 		PathItem: item,

@@ -234,6 +234,7 @@ type Operation struct {
 	ID       string
 	Method   string // upper case
 	Path     string // the full path template, base path included: /api/v1/agents/{agentId}
+	Template string // the key under paths in the spec: /agents/{agentId}
 	Summary  string
 	Tags     []string
 	Params   []*Param // path-item and operation parameters, operation ones winning

@@ -1,0 +1,91 @@
+package mock
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"sync"
+
+	"github.com/opsconform/opsconform/specs"
+	validator "github.com/pb33f/libopenapi-validator"
+	"github.com/pb33f/libopenapi-validator/config"
+	verrors "github.com/pb33f/libopenapi-validator/errors"
+)
+
+// validators holds one request validator per profile, built on first use:
+// compiling every schema up front costs time a mock serving only a few
+// operations should not pay at start.
+type validators struct {
+	mu sync.Mutex
+	v  map[string]validator.Validator
+}
+
+func (vs *validators) get(p *specs.Profile) validator.Validator {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	if v, ok := vs.v[p.Name]; ok {
+		return v
+	}
+	if vs.v == nil {
+		vs.v = map[string]validator.Validator{}
+	}
+	// Security is the mock's own (and real): the validator's presence-only check would only get in the way.
+	v := validator.NewValidatorFromV3Model(p.Model, config.WithoutSecurityValidation())
+	vs.v[p.Name] = v
+	return v
+}
+
+// validateRequest checks parameters and body against the spec. Paging
+// parameters are left to the paging code, which knows whether the vendor
+// clamps or rejects. It writes the 400 and returns false on a mistake.
+func (s *Server) validateRequest(x *exchange) bool {
+	v := s.validators.get(x.profile)
+	_, errs := v.ValidateHttpRequestSyncWithPathItem(x.r, x.op.PathItem, x.op.Template)
+	for _, e := range errs {
+		if s.pagingParam(x, e.ParameterName) {
+			continue
+		}
+		kind, params := specs.InvalidParameter, []string{}
+		if e.ValidationType == "requestBody" || e.ValidationType == "request" && strings.Contains(strings.ToLower(e.Message), "body") {
+			kind = specs.InvalidBody
+		}
+		if e.ParameterName != "" {
+			params = append(params, e.ParameterName)
+		}
+		s.writeError(x, kind, describeValidation(e), params...)
+		return false
+	}
+	return true
+}
+
+func (s *Server) pagingParam(x *exchange, name string) bool {
+	pg := x.profile.Pagination
+	if name == "" || pg == nil || !x.op.Paginated {
+		return false
+	}
+	return name == pg.Size.Param || name == pg.Page.Param || name == pg.Skip.Param
+}
+
+// describeValidation makes one readable sentence of a validation error:
+// what was wrong and, for a body, where.
+func describeValidation(e *verrors.ValidationError) string {
+	msg := e.Message
+	if len(e.SchemaValidationErrors) > 0 {
+		f := e.SchemaValidationErrors[0]
+		// A body error's field path says where; a parameter's keyword location
+		// is a pointer into the spec that means nothing to the client.
+		loc := f.FieldPath
+		if loc != "" && loc != "$" && loc != "/" {
+			return fmt.Sprintf("%s: %s: %s", msg, loc, f.Reason)
+		}
+		return fmt.Sprintf("%s: %s", msg, f.Reason)
+	}
+	if e.Reason != "" && !strings.Contains(msg, e.Reason) {
+		msg += ": " + e.Reason
+	}
+	return msg
+}
+
+// methodsWithBody lists the methods whose body the validator reads; it
+// needs the body again afterwards, so the mock buffers it.
+var methodsWithBody = map[string]bool{http.MethodPost: true, http.MethodPut: true, http.MethodPatch: true}
