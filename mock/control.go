@@ -15,13 +15,15 @@ import (
 //
 //	GET    /__opsconform/health
 //	GET    /__opsconform/profiles
-//	POST   /__opsconform/reset                                 keys, users and data back to the fixtures
+//	POST   /__opsconform/reset                                 keys, users, data and budgets back to the start
 //	GET    /__opsconform/requests?limit=N                      recent requests, newest first, secrets redacted
 //	GET    /__opsconform/profiles/{profile}/keys               keys, secrets redacted
 //	POST   /__opsconform/profiles/{profile}/keys               create; the secret is in this response only
 //	GET    /__opsconform/profiles/{profile}/keys/{id}
 //	DELETE /__opsconform/profiles/{profile}/keys/{id}
 //	POST   /__opsconform/profiles/{profile}/keys/{id}/{action} disable, enable, revoke, regenerate, expire
+//	GET    /__opsconform/profiles/{profile}/keys/{id}/budget   rate-limit counters per class
+//	DELETE /__opsconform/profiles/{profile}/keys/{id}/budget   reset them
 //	GET    /__opsconform/profiles/{profile}/users
 //	POST   /__opsconform/profiles/{profile}/users/{id}/{action} deactivate, activate, disable-api, enable-api
 func (s *Server) controlHandler() http.Handler {
@@ -88,6 +90,8 @@ func (s *Server) controlHandler() http.Handler {
 		w.WriteHeader(http.StatusNoContent)
 	})
 	mux.HandleFunc("POST "+p+"profiles/{profile}/keys/{id}/{action}", s.controlKeyAction)
+	mux.HandleFunc("GET "+p+"profiles/{profile}/keys/{id}/budget", s.budgetsHandler)
+	mux.HandleFunc("DELETE "+p+"profiles/{profile}/keys/{id}/budget", s.budgetsHandler)
 	mux.HandleFunc("GET "+p+"profiles/{profile}/users", func(w http.ResponseWriter, r *http.Request) {
 		users, err := s.keys.Users(r.PathValue("profile"))
 		if err != nil {

@@ -210,7 +210,7 @@ func TestPagingEdgeValues(t *testing.T) {
 		}},
 		"mongodb-opsmanager": {"/api/public/v1.0/orgs/5980cfc70b6d97029d82e3f6/apiKeys", []edge{
 			{"pageNum=0", 400, -1}, {"itemsPerPage=0", 400, -1}, {"itemsPerPage=501", 400, -1},
-			{"itemsPerPage=abc", 400, -1}, {"itemsPerPage=500", 200, 3}, {"pageNum=9", 200, 0}, {"itemsPerPage=2&pageNum=2", 200, 1},
+			{"itemsPerPage=abc", 400, -1}, {"itemsPerPage=500", 200, 33}, {"", 200, 33}, {"pageNum=9", 200, 0}, {"itemsPerPage=10&pageNum=4", 200, 3},
 		}},
 		"ivanti-ism": {"/api/odata/businessobject/incidents", []edge{
 			{"$top=0", 400, -1}, {"$skip=-1", 400, -1}, {"$top=abc", 400, -1}, {"$top=101", 200, 100},

@@ -219,3 +219,5 @@ func sortedKeys(m map[string]any) []string {
 	slices.Sort(out)
 	return out
 }
+
+func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -40,6 +40,11 @@ type Options struct {
 	Logger *slog.Logger
 	// NoControl turns the control API off.
 	NoControl bool
+	// TimeScale makes every rate-limit window this many times shorter (60
+	// turns a minute into a second); headers report the scaled seconds. 1 when 0.
+	TimeScale float64
+	// IETFRateLimitHeaders adds the IETF draft's RateLimit-Policy and RateLimit fields.
+	IETFRateLimitHeaders bool
 }
 
 // Server is a mock of one or more profiles.
@@ -54,6 +59,7 @@ type Server struct {
 	log        *slog.Logger
 	requests   *requestLog
 	validators validators
+	limiter    *limiter
 	control    http.Handler
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
@@ -78,7 +84,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, profiles: opts.Profiles, byName: map[string]*specs.Profile{}, router: rt,
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
-		log: opts.Logger, requests: newRequestLog(200),
+		log: opts.Logger, requests: newRequestLog(200), limiter: newLimiter(opts.Now, opts.TimeScale),
 	}
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
@@ -116,6 +122,7 @@ func (s *Server) Reset() error {
 	s.dataMu.Lock()
 	s.data = data
 	s.dataMu.Unlock()
+	s.limiter.resetAll()
 	return nil
 }
 
@@ -187,6 +194,9 @@ func (s *Server) serve(x *exchange) {
 			s.writeAuthFailure(x, fail)
 			return
 		}
+	}
+	if !s.rateLimit(x) {
+		return
 	}
 	var body []byte
 	if methodsWithBody[r.Method] {

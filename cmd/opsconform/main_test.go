@@ -46,6 +46,9 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{name: "version", args: []string{"version"}, code: 0, stdout: []string{"opsconform ", "go1."}},
 		{name: "check is not built", args: []string{"check"}, code: 2, stderr: []string{"not built yet"}, stderrLine: true},
 		{name: "mock with unknown profile", args: []string{"mock", "--profile", "nope"}, code: 2, stderr: []string{`unknown profile "nope"`}, stderrLine: true},
+		{name: "mock with a zero time scale", args: []string{"mock", "--time-scale", "0"}, code: 2, stderr: []string{"--time-scale 0"}, stderrLine: true},
+		{name: "mock with a non-numeric time scale", args: []string{"mock", "--time-scale", "fast"}, code: 2, stderr: []string{"time-scale"}, stderrLine: true},
+		{name: "mock with a missing fixtures dir", args: []string{"mock", "--fixtures", "/nonexistent"}, code: 2, stderr: []string{"--fixtures /nonexistent: not a directory"}, stderrLine: true},
 		{name: "mock on a bad address", args: []string{"mock", "--addr", "256.0.0.1:99999"}, code: 2, stderr: []string{"cannot listen on 256.0.0.1:99999"}, stderrLine: true},
 	}
 	for _, tt := range tests {

@@ -24,6 +24,8 @@ type mockOptions struct {
 	seed      int64
 	noControl bool
 	quiet     bool
+	timeScale float64
+	ietf      bool
 }
 
 func mockCommand() *command {
@@ -38,7 +40,12 @@ Keys, users and starting data come from the embedded fixtures, or from
 
 The control API lives under /__opsconform/: health, profiles, reset, requests,
 and per profile keys (create, list, disable, enable, revoke, regenerate, expire,
-delete) and users (deactivate, activate, disable-api, enable-api).
+delete), their rate-limit budgets (read, reset) and users (deactivate, activate,
+disable-api, enable-api).
+
+Rate limits are counted per key and operation class over the windows the specs
+document; --time-scale 60 makes a minute last a second, and every header
+reports the scaled seconds.
 One line per request goes to stderr, with secrets redacted (--quiet turns it off).`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &mockOptions{}
@@ -48,6 +55,8 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 			fs.Int64Var(&o.seed, "seed", 1, "seed for generated data: the same seed gives byte-identical responses")
 			fs.BoolVar(&o.noControl, "no-control", false, "turn the /__opsconform/ control API off")
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
+			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
+			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
 			return o
 		},
 		run: runMock,
@@ -56,6 +65,9 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 
 func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*mockOptions)
+	if o.timeScale <= 0 || o.timeScale > 1e6 {
+		return usageError{fmt.Sprintf("--time-scale %g: want a factor above 0 and at most 1e6", o.timeScale)}
+	}
 	ps, err := o.load()
 	if err != nil {
 		return err
@@ -72,7 +84,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		logOut = io.Discard
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
-		Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 	if err != nil {
 		return err
 	}
