@@ -17,8 +17,12 @@ type lockedBuffer struct {
 	b  bytes.Buffer
 }
 
-func (l *lockedBuffer) Write(p []byte) (int, error) { l.mu.Lock(); defer l.mu.Unlock(); return l.b.Write(p) }
-func (l *lockedBuffer) String() string              { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+func (l *lockedBuffer) String() string { l.mu.Lock(); defer l.mu.Unlock(); return l.b.String() }
 
 // TestBannerCurlCommandsWork starts the mock as `opsconform mock` does and
 // runs every curl command its banner prints, exactly as a newcomer would.
@@ -29,7 +33,9 @@ func TestBannerCurlCommandsWork(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var out, errOut lockedBuffer
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"mock", "--addr", "127.0.0.1:0"}, func(string) (string, bool) { return "", false }, &out, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"mock", "--addr", "127.0.0.1:0"}, func(string) (string, bool) { return "", false }, &out, &errOut)
+	}()
 	defer func() {
 		cancel()
 		if code := <-done; code != 0 {
