@@ -18,7 +18,7 @@ func (s *Server) answer(x *exchange) {
 	res := x.op.Resource
 	if res == nil {
 		// Nothing says what the operation does: answer with a body generated from its schema.
-		s.respond(x, s.generated(x), nil)
+		s.respond(x, s.generated(x))
 		return
 	}
 	if res.Source == specs.SourceKeys {
@@ -39,14 +39,11 @@ func (s *Server) answer(x *exchange) {
 		ds.mu.RUnlock()
 		s.list(x, toAny(items))
 	case specs.ActionGet:
-		ds.mu.RLock()
-		_, item := c.find(s.idParam(x))
-		ds.mu.RUnlock()
+		item := s.item(x, ds, c)
 		if item == nil {
-			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
 			return
 		}
-		s.respond(x, project(s.linked(x, item, x.r.URL.Path), successSchema(x.profile, x.op)), nil)
+		s.respond(x, project(s.linked(x, item, x.r.URL.Path), successSchema(x.profile, x.op)))
 	case specs.ActionCreate:
 		body, ok := s.readJSONBody(x)
 		if !ok {
@@ -62,7 +59,7 @@ func (s *Server) answer(x *exchange) {
 		uniqueID(ds.gen, c.schema, c.idField, item, seen)
 		c.items = append(c.items, item)
 		ds.mu.Unlock()
-		s.respond(x, item, nil)
+		s.respond(x, item)
 	case specs.ActionUpdate:
 		body, ok := s.readJSONBody(x)
 		if !ok {
@@ -76,10 +73,10 @@ func (s *Server) answer(x *exchange) {
 		}
 		ds.mu.Unlock()
 		if item == nil {
-			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+			s.notFound(x)
 			return
 		}
-		s.respond(x, item, nil)
+		s.respond(x, item)
 	case specs.ActionDelete:
 		ds.mu.Lock()
 		i, item := c.find(s.idParam(x))
@@ -88,16 +85,13 @@ func (s *Server) answer(x *exchange) {
 		}
 		ds.mu.Unlock()
 		if item == nil {
-			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+			s.notFound(x)
 			return
 		}
-		s.respond(x, nil, nil)
+		s.respond(x, nil)
 	default: // action, assign, unassign on data: the item must exist; the body is the operation's own
-		ds.mu.RLock()
-		_, item := c.find(s.idParam(x))
-		ds.mu.RUnlock()
+		item := s.item(x, ds, c)
 		if item == nil {
-			s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
 			return
 		}
 		body := s.generated(x)
@@ -106,8 +100,24 @@ func (s *Server) answer(x *exchange) {
 				m[res.ID] = item[res.Field]
 			}
 		}
-		s.respond(x, body, nil)
+		s.respond(x, body)
 	}
+}
+
+// item finds the item the request names, answering 404 when there is none.
+func (s *Server) item(x *exchange, ds *dataset, c *collection) map[string]any {
+	ds.mu.RLock()
+	_, item := c.find(s.idParam(x))
+	ds.mu.RUnlock()
+	if item == nil {
+		s.notFound(x)
+	}
+	return item
+}
+
+func (s *Server) notFound(x *exchange) {
+	res := x.op.Resource
+	s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
 }
 
 // idParam is the value of the parameter naming the item, from the path or the query.
@@ -176,8 +186,8 @@ func (s *Server) generated(x *exchange) any {
 
 // respond writes a success: the operation's 2xx status, the body wrapped in
 // the success envelope when the response schema has it, and MongoDB's
-// envelope=true when asked. extra fields are merged at the envelope's level.
-func (s *Server) respond(x *exchange, body any, extra map[string]any) {
+// envelope=true when asked.
+func (s *Server) respond(x *exchange, body any) {
 	resp := successResponse(x.op)
 	status := http.StatusOK
 	if resp != nil {
@@ -303,10 +313,10 @@ func (s *Server) list(x *exchange, items []any) {
 	res, pg := x.op.Resource, x.profile.Pagination
 	if !x.op.Paginated || pg == nil {
 		if res.Items != "" {
-			s.respond(x, map[string]any{res.Items: items}, nil)
+			s.respond(x, map[string]any{res.Items: items})
 			return
 		}
-		s.respond(x, items, nil)
+		s.respond(x, items)
 		return
 	}
 	w, ok := s.paging(x)
@@ -350,7 +360,7 @@ func (s *Server) list(x *exchange, items []any) {
 	if f.Links != "" {
 		body[f.Links] = pageLinks(x, pg, w, total)
 	}
-	s.respond(x, body, nil)
+	s.respond(x, body)
 }
 
 // linked returns item with its links field (the profile's list links field,

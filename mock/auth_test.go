@@ -3,8 +3,10 @@ package mock
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	icholy "github.com/icholy/digest"
@@ -545,5 +547,41 @@ func TestDigestSHA256AndServiceVersion(t *testing.T) {
 	}
 	if v := rh.Get("X-MongoDB-Service-Version"); !strings.HasPrefix(v, "gitHash=") || !strings.Contains(v, "; versionString=") {
 		t.Errorf("X-MongoDB-Service-Version = %q", v)
+	}
+}
+
+// TestUserFixturesReplaceEmbeddedOnes: --fixtures DIR gives a profile its own keys.
+func TestUserFixturesReplaceEmbeddedOnes(t *testing.T) {
+	p := profileNamed(t, "opsmerge")
+	fsys := fstest.MapFS{"opsmerge.yaml": {Data: []byte(`users:
+  - {id: me, role: admin}
+keys:
+  - {id: mine, owner: me, secret: om_my_own_key_0123456789, scopes: ["agents:read"]}
+`)}}
+	srv, err := New(Options{Profiles: []*specs.Profile{p}, Fixtures: fsys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	get := func(secret string) int {
+		req, _ := http.NewRequest("GET", hs.URL+"/api/v1/agents", nil)
+		req.Header.Set("Authorization", "Bearer "+secret)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if st := get("om_my_own_key_0123456789"); st != 200 {
+		t.Errorf("own fixture key: %d", st)
+	}
+	if st := get(fixtureKey(t, "opsmerge", "full").Secret); st != 401 {
+		t.Errorf("an embedded key still works with user fixtures: %d", st)
+	}
+	bad := fstest.MapFS{"opsmerge.yaml": {Data: []byte("keys:\n  - {id: k, secret: no_prefix}\n")}}
+	if _, err := New(Options{Profiles: []*specs.Profile{p}, Fixtures: bad}); err == nil || !strings.Contains(err.Error(), `must start with "om_"`) {
+		t.Errorf("a key without the om_ prefix: %v", err)
 	}
 }

@@ -22,7 +22,7 @@ func (s *Server) answerKeys(x *exchange) {
 	parent := x.params[res.Parent]
 	switch res.Action {
 	case specs.ActionWhoAmI:
-		s.respond(x, s.keyView(x, x.auth.Key, x.auth.Owner, ""), nil)
+		s.respond(x, s.keyView(x, x.auth.Key, x.auth.Owner, ""))
 		return
 	case specs.ActionList:
 		keys, _ := s.keys.Keys(p.Name)
@@ -54,7 +54,7 @@ func (s *Server) answerKeys(x *exchange) {
 			s.writeError(x, specs.InvalidBody, err.Error())
 			return
 		}
-		s.respond(x, s.keyView(x, k, nil, secret), nil)
+		s.respond(x, s.keyView(x, k, nil, secret))
 		return
 	}
 
@@ -67,13 +67,13 @@ func (s *Server) answerKeys(x *exchange) {
 	}
 	switch res.Action {
 	case specs.ActionGet:
-		s.respond(x, s.keyView(x, k, nil, ""), nil)
+		s.respond(x, s.keyView(x, k, nil, ""))
 	case specs.ActionDelete:
 		if err := s.keys.Delete(p.Name, id); err != nil {
 			s.writeError(x, specs.NotFound, err.Error())
 			return
 		}
-		s.respond(x, nil, nil)
+		s.respond(x, nil)
 	case specs.ActionUpdate, specs.ActionAssign, specs.ActionUnassign:
 		body := map[string]any{}
 		if res.Action != specs.ActionUnassign {
@@ -95,7 +95,7 @@ func (s *Server) answerKeys(x *exchange) {
 			s.writeError(x, specs.NotFound, err.Error())
 			return
 		}
-		s.respond(x, s.keyView(x, updated, nil, ""), nil)
+		s.respond(x, s.keyView(x, updated, nil, ""))
 	default:
 		s.writeError(x, specs.MethodNotAllowed, fmt.Sprintf("%s is not a key action.", res.Action))
 	}

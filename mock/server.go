@@ -126,9 +126,6 @@ func (s *Server) Reset() error {
 	return nil
 }
 
-// Keys is the server's key store.
-func (s *Server) Keys() *Store { return s.keys }
-
 func (s *Server) now() time.Time { return s.opts.Now() }
 
 func (s *Server) dataset(profile string) *dataset {
