@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/brianvoe/gofakeit/v7 v7.18.1
 	github.com/icholy/digest v1.2.0
+	github.com/jstemmer/go-junit-report/v2 v2.1.0
 	github.com/mongodb-forks/digest v1.1.0
 	github.com/pb33f/libopenapi v0.40.1
 	github.com/pb33f/libopenapi-validator v0.14.0

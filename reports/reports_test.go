@@ -1,0 +1,147 @@
+package reports
+
+import (
+	"bytes"
+	"encoding/xml"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func sampleRun() *Run {
+	return &Run{
+		Profile:  "opsmerge",
+		Target:   "http://127.0.0.1:8060",
+		Started:  time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC),
+		Duration: 1500 * time.Millisecond,
+		Results: []Result{
+			{Requirement: Requirement{ID: "OPSMERGE-AUTH-001", Group: "auth", Statement: "A request without credentials gets 401", Level: Must, Citation: "opsmerge-api.txt: Authentication"},
+				Status: Pass, Duration: 3 * time.Millisecond},
+			{Requirement: Requirement{ID: "OPSMERGE-AUTH-002", Group: "auth", Statement: "A key without the scope gets 403, not 401", Level: Must, Citation: "opsmerge-api.txt: Status codes"},
+				Status: Fail, Reason: "wrong status", Expected: "403", Got: "401",
+				Exchange: "GET /api/v1/tickets\nAuthorization: Bearer om_secretsecret\n\nHTTP/1.1 401\n\x1b[31m{\"error\":…}]]>\x00", Duration: 2 * time.Millisecond},
+			{Requirement: Requirement{ID: "OPSMERGE-RATE-001", Group: "rate-limits", Statement: "After Retry-After the key works again", Level: Should, Citation: "opsmerge-api.txt: Rate limits"},
+				Status: Skip, Reason: "Retry-After 60 s exceeds --max-wait 30 s"},
+			{Requirement: Requirement{ID: "OPSMERGE-ENV-001", Group: "envelope", Statement: "Errors are {\"error\":{message,code}}", Level: Must, Citation: "opsmerge-api.txt: conventions"},
+				Status: Error, Reason: "the target did not answer within 5s"},
+		},
+	}
+}
+
+func TestJUnitValidatesAgainstTheSchemaCIReads(t *testing.T) {
+	xsd := filepath.Join("..", "..", "shared", "junit.xsd")
+	if _, err := os.Stat(xsd); err != nil {
+		t.Skipf("no %s beside the checkout", xsd)
+	}
+	xmllint, err := exec.LookPath("xmllint")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("xmllint is missing; .ci/run installs libxml2-utils")
+		}
+		t.Skip("xmllint is not installed (Debian: libxml2-utils)")
+	}
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, sampleRun()); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "junit.xml")
+	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(xmllint, "--noout", "--schema", xsd, file).CombinedOutput()
+	if err != nil {
+		t.Fatalf("xmllint: %v\n%s\n%s", err, out, buf.String())
+	}
+}
+
+func TestJUnitCountsMatchTestcases(t *testing.T) {
+	var buf bytes.Buffer
+	if err := WriteJUnit(&buf, sampleRun()); err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Tests    int `xml:"tests,attr"`
+		Failures int `xml:"failures,attr"`
+		Errors   int `xml:"errors,attr"`
+		Skipped  int `xml:"skipped,attr"`
+		Suites   []struct {
+			Name     string `xml:"name,attr"`
+			Tests    int    `xml:"tests,attr"`
+			Failures int    `xml:"failures,attr"`
+			Errors   int    `xml:"errors,attr"`
+			Skipped  int    `xml:"skipped,attr"`
+			Cases    []struct {
+				Name    string    `xml:"name,attr"`
+				Failure *struct{} `xml:"failure"`
+				Error   *struct{} `xml:"error"`
+				Skipped *struct{} `xml:"skipped"`
+			} `xml:"testcase"`
+		} `xml:"testsuite"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not XML: %v\n%s", err, buf.String())
+	}
+	if doc.Tests != 4 || doc.Failures != 1 || doc.Errors != 1 || doc.Skipped != 1 || len(doc.Suites) != 3 {
+		t.Errorf("totals tests=%d failures=%d errors=%d skipped=%d suites=%d", doc.Tests, doc.Failures, doc.Errors, doc.Skipped, len(doc.Suites))
+	}
+	for _, s := range doc.Suites {
+		var f, e, sk int
+		for _, c := range s.Cases {
+			if c.Failure != nil {
+				f++
+			}
+			if c.Error != nil {
+				e++
+			}
+			if c.Skipped != nil {
+				sk++
+			}
+			if !strings.HasPrefix(c.Name, "OPSMERGE-") {
+				t.Errorf("testcase %q does not lead with the requirement ID", c.Name)
+			}
+		}
+		if s.Tests != len(s.Cases) || s.Failures != f || s.Errors != e || s.Skipped != sk {
+			t.Errorf("suite %s counts %d/%d/%d/%d, cases %d/%d/%d/%d", s.Name, s.Tests, s.Failures, s.Errors, s.Skipped, len(s.Cases), f, e, sk)
+		}
+	}
+	if strings.ContainsAny(buf.String(), "\x1b\x00") {
+		t.Error("illegal XML characters reached the report")
+	}
+	for _, want := range []string{"expected: 403", "got:      401", "cited:    opsmerge-api.txt: Status codes", `name="OPSMERGE-AUTH-002.citation"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+func TestMarkdownSummary(t *testing.T) {
+	var buf bytes.Buffer
+	r := sampleRun()
+	if err := WriteMarkdown(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	md := buf.String()
+	for _, want := range []string{"does not conform: 2 MUST requirement(s) failed", "4 requirements: 1 passed, 1 failed, 1 errored, 1 skipped",
+		"| `OPSMERGE-AUTH-002` | MUST | **FAIL** |", "expected 403, got 401", "Retry-After 60 s exceeds --max-wait 30 s", `{"error":{message,code}}`} {
+		if !strings.Contains(md, want) {
+			t.Errorf("summary lacks %q:\n%s", want, md)
+		}
+	}
+	if r.Conforms() {
+		t.Error("a run with failed MUSTs conforms")
+	}
+	r.Results = r.Results[:1]
+	if !r.Conforms() {
+		t.Error("a run whose MUSTs pass does not conform")
+	}
+}
+
+func TestRedact(t *testing.T) {
+	got := Redact("Authorization: Bearer om_secretsecret and rest_api_key=ABCDEF", []string{"om_secretsecret", "ABCDEF", ""})
+	if strings.Contains(got, "secretsecret") || strings.Contains(got, "ABCDEF") || !strings.Contains(got, "Bearer REDACTED") {
+		t.Errorf("Redact = %q", got)
+	}
+}
