@@ -21,9 +21,11 @@ var (
 const defaultNonceLifetime = 5 * time.Minute
 
 type xProfile struct {
-	Name   string `yaml:"name"`
-	Title  string `yaml:"title"`
-	Source string `yaml:"source"`
+	Name      string            `yaml:"name"`
+	Title     string            `yaml:"title"`
+	Source    string            `yaml:"source"`
+	Citations map[string]string `yaml:"citations"`
+	Lifecycle []string          `yaml:"lifecycle"`
 }
 
 type xAccess struct {
@@ -190,6 +192,18 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 			p.Title = x.Title
 		}
 		p.Source = x.Source
+		for _, group := range sortedKeys(x.Citations) {
+			if !slicesContain(CitationGroups, group) {
+				return l.errorf(child(n, "citations", group), "x-opsconform-profile.citations: unknown group %q (want one of %s)", group, strings.Join(CitationGroups, ", "))
+			}
+		}
+		p.Citations = x.Citations
+		for _, ev := range x.Lifecycle {
+			if !slicesContain(LifecycleEvents, ev) {
+				return l.errorf(child(n, "lifecycle"), "x-opsconform-profile.lifecycle: unknown event %q (want some of %s)", ev, strings.Join(LifecycleEvents, ", "))
+			}
+		}
+		p.Lifecycle = x.Lifecycle
 	}
 	if n, ok := ext.Get("x-opsconform-access"); ok {
 		var x xAccess

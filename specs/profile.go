@@ -17,11 +17,15 @@ import (
 
 // Profile is one vendor's documented API behaviour.
 type Profile struct {
-	Name    string // short identifier used on the command line, e.g. "opsmerge"
-	Title   string // human name, e.g. "OpsMerge"
-	Source  string // the vendor document the description was written from
-	File    string // where the description was loaded from
-	Version string // info.version
+	Name   string // short identifier used on the command line, e.g. "opsmerge"
+	Title  string // human name, e.g. "OpsMerge"
+	Source string // the vendor document the description was written from
+	// Citations are the passages of Source each group of requirements enforces.
+	Citations map[string]string
+	// Lifecycle lists the key lifecycle events the vendor documents.
+	Lifecycle []string
+	File      string // where the description was loaded from
+	Version   string // info.version
 
 	// BasePath is the path of the first server URL ("/api/v1"); every
 	// Operation.Path starts with it.
@@ -40,6 +44,29 @@ type Profile struct {
 	// kept for request and response validation.
 	Document libopenapi.Document
 	Model    *v3.Document
+}
+
+// LifecycleEvents are the key lifecycle events a profile may document: each
+// must make the key unusable from the next request on, except shown-once,
+// which says a new key's secret appears once and is redacted afterwards.
+var LifecycleEvents = []string{"revoke", "expire", "disable", "regenerate", "delete", "deactivate-owner", "shown-once"}
+
+// Documents reports whether the vendor documents a lifecycle event.
+func (p *Profile) Documents(event string) bool { return slicesContain(p.Lifecycle, event) }
+
+// CitationGroups are the requirement groups a profile may cite its documentation for.
+var CitationGroups = []string{"auth", "lifecycle", "envelope", "pagination", "rate-limits", "schema", "stability"}
+
+// Cite is where group's requirements are written: the profile's citation,
+// or its source document, or the spec itself.
+func (p *Profile) Cite(group string) string {
+	if c := p.Citations[group]; c != "" {
+		return c
+	}
+	if p.Source != "" {
+		return p.Source
+	}
+	return p.File
 }
 
 // Operation finds an operation by its operationId.

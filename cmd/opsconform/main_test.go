@@ -44,7 +44,6 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{name: "env selects profile", env: map[string]string{"OPSCONFORM_PROFILE": "opsmerge"}, args: []string{"profiles"}, code: 0, stdout: []string{"opsmerge", "bearer om_…"}},
 		{name: "flag beats env", env: map[string]string{"OPSCONFORM_PROFILE": "opsmerge"}, args: []string{"profiles", "--profile", "opmanager"}, code: 0, stdout: []string{"opmanager"}},
 		{name: "version", args: []string{"version"}, code: 0, stdout: []string{"opsconform ", "go1."}},
-		{name: "check is not built", args: []string{"check"}, code: 2, stderr: []string{"not built yet"}, stderrLine: true},
 		{name: "mock with unknown profile", args: []string{"mock", "--profile", "nope"}, code: 2, stderr: []string{`unknown profile "nope"`}, stderrLine: true},
 		{name: "mock with a zero time scale", args: []string{"mock", "--time-scale", "0"}, code: 2, stderr: []string{"--time-scale 0"}, stderrLine: true},
 		{name: "mock with a non-numeric time scale", args: []string{"mock", "--time-scale", "fast"}, code: 2, stderr: []string{"time-scale"}, stderrLine: true},

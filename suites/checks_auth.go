@@ -1,0 +1,266 @@
+package suites
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/opsconform/opsconform/specs"
+)
+
+// authChecks are the auth requirements the profile's model calls for. Each
+// kind of check has a fixed number, so an ID means the same on every profile.
+func authChecks(p *specs.Profile) []*Check {
+	cite := p.Cite("auth")
+	mode := p.Auth.Mode
+	if mode == specs.AuthNone {
+		return nil
+	}
+	checks := []*Check{
+		{ID: "001", Statement: "A request without credentials is refused with 401 in the error envelope" + challengeNote(mode), run: checkNoCredentials},
+		{ID: "002", Statement: "Malformed credentials are refused with 401 in the error envelope", run: checkMalformed},
+		{ID: "003", Statement: "An unknown key is refused with 401 in the error envelope", run: checkUnknownKey},
+		{ID: "004", Statement: "Credentials under the wrong scheme are refused with 401", run: checkWrongScheme},
+		{ID: "005", Statement: "A valid key is admitted with 2xx", run: checkValidKey},
+		{ID: "006", Statement: "A valid key without the scope, module or role an operation needs gets 403, not 401", run: checkForbidden("limited")},
+	}
+	if len(p.Access.Roles) > 0 {
+		checks = append(checks, &Check{ID: "007", Statement: "A key's scopes never exceed its owner's role: a wider key is refused with 403", run: checkForbidden("role-bounded")})
+	}
+	if mode == specs.AuthDigest {
+		checks = append(checks, &Check{ID: "008", Statement: "The Digest challenge has exactly the form real clients parse (realm, domain, nonce, algorithm in upper case, qop, stale)", run: checkDigestChallenge})
+	}
+	if headerOnly(p) != nil {
+		checks = append(checks, &Check{ID: "009", Statement: "A key sent where an operation does not accept it (the legacy query parameter on a header-only endpoint) is refused with 401", run: checkHeaderOnly})
+	}
+	if p.Auth.BindTenant {
+		checks = append(checks, &Check{ID: "010", Statement: "A key made for another tenant is refused with 401", run: checkRefusedRole("other-tenant")})
+	}
+	if p.Auth.BindIP {
+		checks = append(checks, &Check{ID: "011", Statement: "A key bound to other client IPs is refused with 401", run: checkRefusedRole("other-ip")})
+	}
+	for _, c := range checks {
+		c.Group, c.Citation = "auth", cite
+	}
+	return checks
+}
+
+func challengeNote(mode specs.AuthMode) string {
+	switch mode {
+	case specs.AuthBearer:
+		return " with a Bearer challenge"
+	case specs.AuthDigest:
+		return " with a Digest challenge"
+	}
+	return ""
+}
+
+// refused sends a request and checks it is a 401 in the error envelope,
+// with the scheme's challenge where it has one.
+func refused(t *T, client *http.Client, header http.Header) {
+	op := t.env.probe()
+	resp, body := t.Raw(client, op.Method, t.env.path(op, nil), header, "")
+	expectError(t, resp, body, specs.Unauthenticated, http.StatusUnauthorized)
+	switch t.env.profile.Auth.Mode {
+	case specs.AuthBearer:
+		if h := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(strings.ToLower(h), "bearer") {
+			t.Errorf(`WWW-Authenticate: Bearer …`, h, "the 401 does not challenge for Bearer")
+		}
+	case specs.AuthDigest:
+		if h := resp.Header.Get("WWW-Authenticate"); !strings.HasPrefix(h, "Digest ") {
+			t.Errorf(`WWW-Authenticate: Digest …`, h, "the 401 does not challenge for Digest")
+		}
+	}
+}
+
+// expectError checks status and the profile's error envelope for kind.
+func expectError(t *T, resp *http.Response, body []byte, kind specs.ErrorKind, status int) {
+	if resp.StatusCode != status {
+		t.Fatalf(fmt.Sprint(status), fmt.Sprint(resp.StatusCode), "wrong status for %s", kind)
+	}
+	if ct := resp.Header.Get("Content-Type"); !isJSON(ct) {
+		t.Errorf("a JSON content type", ct, "the error is not JSON")
+	}
+	if err := errorShape(t.env.profile, kind, body); err != nil {
+		t.Errorf("the "+t.env.profile.Name+" error envelope", string(truncate(body)), "the %s error is not in the documented envelope: %v", kind, err)
+	}
+}
+
+func truncate(b []byte) []byte {
+	if len(b) > 300 {
+		return append(b[:300:300], []byte("…")...)
+	}
+	return b
+}
+
+func checkNoCredentials(t *T) { refused(t, t.Client(""), nil) }
+
+func checkMalformed(t *T) {
+	p := t.env.profile
+	var h http.Header
+	switch p.Auth.Mode {
+	case specs.AuthBearer:
+		h = http.Header{"Authorization": {"Bearer"}}
+	case specs.AuthDigest:
+		h = http.Header{"Authorization": {`Digest username=`}}
+	case specs.AuthAPIKey:
+		sc := p.Auth.Schemes[0]
+		if sc.Format != "{key}" {
+			h = http.Header{http.CanonicalHeaderKey(sc.Param): {"not-in-the-documented-format"}}
+		} else {
+			h = http.Header{http.CanonicalHeaderKey(sc.Param): {""}}
+		}
+	}
+	refused(t, t.Client(""), h)
+}
+
+func checkUnknownKey(t *T) {
+	p := t.env.profile
+	unknown := Credential{Secret: p.Auth.TokenPrefix + "opsconformUnknownKey0000000000000000000", PublicKey: "opsconfo", PrivateKey: "00000000-0000-4000-8000-000000000000"}
+	if p.Auth.Schemes[0].Format != "{key}" {
+		unknown.Secret = "0000000000000000000000000000000F"
+	}
+	refused(t, &http.Client{Transport: t.authTransport(unknown, t.rec), Timeout: t.env.timeout}, nil)
+}
+
+func checkWrongScheme(t *T) {
+	p := t.env.profile
+	k, ok := t.env.creds.Keys["full"]
+	if !ok {
+		t.Skipf(`no "full" credential for %s`, p.Name)
+	}
+	var h http.Header
+	switch p.Auth.Mode {
+	case specs.AuthBearer:
+		h = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte("x:"+k.Secret))}}
+	case specs.AuthDigest:
+		h = http.Header{"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(k.PublicKey+":"+k.PrivateKey))}}
+	case specs.AuthAPIKey:
+		h = http.Header{"Authorization": {"Bearer " + k.Secret}}
+	}
+	refused(t, t.Client(""), h)
+}
+
+func checkValidKey(t *T) {
+	op := t.env.probe()
+	t.Request("full", op.Method, t.env.path(op, nil)).Expect().StatusRange(httpexpectSuccess)
+}
+
+// checkForbidden uses a key whose fixture says which operation it lacks.
+func checkForbidden(role string) func(*T) {
+	return func(t *T) {
+		k, ok := t.env.creds.Keys[role]
+		if !ok {
+			t.Skipf("no %q credential for %s", role, t.env.profile.Name)
+		}
+		if k.Lacks == nil {
+			t.Skipf("the %q credential does not say which operation it lacks (lacks.operation)", role)
+		}
+		op := t.env.profile.Operation(k.Lacks.Operation)
+		if op == nil {
+			t.Skipf("the %q credential names operation %q, which the spec does not have", role, k.Lacks.Operation)
+		}
+		body := ""
+		if op.Body != nil {
+			body = "{}"
+		}
+		resp, data := t.Raw(t.Client(role), op.Method, t.env.path(op, k.Lacks.Params), nil, body)
+		expectError(t, resp, data, specs.Forbidden, t.env.profile.Errors.Spec(specs.Forbidden).Status)
+	}
+}
+
+func checkRefusedRole(role string) func(*T) {
+	return func(t *T) { refused(t, t.Client(role), nil) }
+}
+
+// checkDigestChallenge parses every challenge the way mongodb-forks/digest
+// does: split on ", ", only known parameters, algorithm in upper case.
+func checkDigestChallenge(t *T) {
+	d := t.env.profile.Auth.Digest
+	op := t.env.probe()
+	resp, _ := t.Raw(t.Client(""), op.Method, t.env.path(op, nil), nil, "")
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("401", fmt.Sprint(resp.StatusCode), "an unsigned request must be challenged: clients take any other answer as final")
+	}
+	values := resp.Header.Values("WWW-Authenticate")
+	if len(values) == 0 {
+		t.Fatalf("WWW-Authenticate: Digest …", "none", "the 401 carries no challenge")
+	}
+	allowed := map[string]bool{"realm": true, "domain": true, "nonce": true, "opaque": true, "stale": true, "algorithm": true, "qop": true}
+	for _, v := range values {
+		rest, ok := strings.CutPrefix(v, "Digest ")
+		if !ok {
+			t.Fatalf("Digest …", v, "a challenge that is not Digest")
+		}
+		params := map[string]string{}
+		for _, part := range strings.Split(rest, ", ") {
+			k, val, ok := strings.Cut(part, "=")
+			if !ok || !allowed[k] {
+				t.Fatalf("parameters among realm, domain, nonce, opaque, stale, algorithm, qop, separated by \", \"", part, "mongodb-forks/digest rejects this challenge")
+			}
+			params[k] = strings.Trim(val, `"`)
+		}
+		if params["realm"] != d.Realm {
+			t.Errorf(d.Realm, params["realm"], "wrong realm")
+		}
+		if params["nonce"] == "" {
+			t.Errorf("a nonce", "none", "the challenge has no nonce")
+		}
+		if alg := params["algorithm"]; alg != strings.ToUpper(alg) || alg == "" {
+			t.Errorf("MD5 or SHA-256", alg, "the algorithm must be upper case")
+		}
+		if params["qop"] != "auth" {
+			t.Errorf("auth", params["qop"], "qop must offer auth")
+		}
+	}
+}
+
+// headerOnly finds an operation that accepts fewer of the profile's schemes
+// than the profile has, and a scheme it refuses.
+func headerOnly(p *specs.Profile) *struct {
+	op     *specs.Operation
+	scheme *specs.Scheme
+} {
+	if len(p.Auth.Schemes) < 2 {
+		return nil
+	}
+	for _, op := range p.Operations {
+		accepted := map[*specs.Scheme]bool{}
+		for _, alt := range op.Security {
+			for _, r := range alt {
+				accepted[r.Scheme] = true
+			}
+		}
+		if len(accepted) == 0 {
+			continue
+		}
+		for _, sc := range p.Auth.Schemes {
+			if !accepted[sc] {
+				return &struct {
+					op     *specs.Operation
+					scheme *specs.Scheme
+				}{op, sc}
+			}
+		}
+	}
+	return nil
+}
+
+func checkHeaderOnly(t *T) {
+	h := headerOnly(t.env.profile)
+	k, ok := t.env.creds.Keys["full"]
+	if !ok {
+		t.Skipf(`no "full" credential for %s`, t.env.profile.Name)
+	}
+	path := t.env.path(h.op, nil)
+	value := strings.ReplaceAll(h.scheme.Format, "{key}", k.Secret)
+	var header http.Header
+	if h.scheme.In == "query" {
+		path = withQuery(path, h.scheme.Param, value)
+	} else {
+		header = http.Header{http.CanonicalHeaderKey(h.scheme.Param): {value}}
+	}
+	resp, body := t.Raw(t.Client(""), h.op.Method, path, header, "")
+	expectError(t, resp, body, specs.Unauthenticated, http.StatusUnauthorized)
+}

@@ -1,0 +1,297 @@
+package suites
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/opsconform/opsconform/reports"
+	"github.com/opsconform/opsconform/specs"
+)
+
+// lifecycleStatements say, per documented event, what must hold.
+var lifecycleStatements = map[string]string{
+	"revoke":           "A revoked key is refused with 401 from the next request on",
+	"expire":           "An expired key is refused with 401 from the next request on",
+	"disable":          "A disabled (deactivated) key is refused with 401 from the next request on",
+	"regenerate":       "A regenerated key's old secret is refused with 401 and the new one works",
+	"delete":           "A deleted key is refused with 401 from the next request on",
+	"deactivate-owner": "A key whose owner is deactivated is refused with 401",
+	"shown-once":       "A new key's secret is shown once, when created, and redacted in lists",
+}
+
+// credentialFor is the credential role that already is in an event's end state.
+var credentialFor = map[string]string{"revoke": "revoked", "expire": "expired", "disable": "disabled", "deactivate-owner": "owner-deactivated"}
+
+func lifecycleChecks(p *specs.Profile) []*Check {
+	var checks []*Check
+	for _, ev := range p.Lifecycle {
+		n := slices.Index(specs.LifecycleEvents, ev) + 1
+		checks = append(checks, &Check{ID: fmt.Sprintf("%03d", n), Statement: lifecycleStatements[ev], run: checkLifecycle(ev)})
+	}
+	for _, c := range checks {
+		c.Group, c.Citation = "lifecycle", p.Cite("lifecycle")
+	}
+	return checks
+}
+
+// checkLifecycle proves an event with a fresh key when the target lets the
+// suite manage keys (the mock's control API, or the vendor's own key
+// management), and otherwise with a credential already in the end state.
+func checkLifecycle(ev string) func(*T) {
+	return func(t *T) {
+		e := t.env
+		if ev == "shown-once" || ev == "delete" {
+			if vendorKeys(e.profile) != nil {
+				vendorLifecycle(t, ev)
+				return
+			}
+		}
+		if e.isMock {
+			controlLifecycle(t, ev)
+			return
+		}
+		role := credentialFor[ev]
+		if role == "" {
+			t.Skipf("%s needs the mock's control API or the vendor's key management; the target offers neither", ev)
+		}
+		refused(t, t.Client(role), nil)
+	}
+}
+
+// admitted checks a key works on the probe operation.
+func admitted(t *T, k Credential, step string) {
+	op := t.env.probe()
+	client := &http.Client{Transport: t.authTransport(k, t.rec), Timeout: t.env.timeout}
+	resp, _ := t.Raw(client, op.Method, t.env.path(op, nil), nil, "")
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "%s: the key is refused", step)
+	}
+}
+
+// refusedKey checks a key is refused with 401 in the envelope.
+func refusedKey(t *T, k Credential) {
+	refused(t, &http.Client{Transport: t.authTransport(k, t.rec), Timeout: t.env.timeout}, nil)
+}
+
+// control calls the mock's control API.
+func control(t *T, method, path, body string, out any) {
+	resp, data := t.Raw(t.Client(""), method, "/__opsconform/"+path, nil, body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		t.status, t.reason = reports.Error, fmt.Sprintf("control API %s %s: %d %s", method, path, resp.StatusCode, truncate(data))
+		panic(stopCheck{})
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			t.status, t.reason = reports.Error, fmt.Sprintf("control API %s %s: %v", method, path, err)
+			panic(stopCheck{})
+		}
+	}
+}
+
+type controlKey struct {
+	Key struct {
+		ID        string `json:"id"`
+		PublicKey string `json:"publicKey"`
+	} `json:"key"`
+	Secret string `json:"secret"`
+}
+
+func controlLifecycle(t *T, ev string) {
+	e := t.env
+	name := e.profile.Name
+	spec := map[string]any{"name": "opsconform lifecycle check", "tenant": e.target.Hostname()}
+	var users []struct{ ID string }
+	control(t, "GET", "profiles/"+name+"/users", "", &users)
+	var owner string
+	if len(users) > 0 {
+		spec["owner"] = users[0].ID
+		owner = users[0].ID
+	}
+	if e.profile.Auth.Mode == specs.AuthDigest {
+		// A digest key needs a role bound to an entity the probe may read.
+		if org := e.creds.Params["orgId"]; org != "" {
+			spec["scopes"] = []string{"ORG_OWNER@" + org}
+		}
+	}
+	body, _ := json.Marshal(spec)
+	var created controlKey
+	control(t, "POST", "profiles/"+name+"/keys", string(body), &created)
+	k := Credential{Secret: created.Secret, PublicKey: created.Key.PublicKey, PrivateKey: created.Secret}
+	t.rec.secrets = append(t.rec.secrets, created.Secret)
+	id := url.PathEscape(created.Key.ID)
+	deleted := false
+	defer func() {
+		if !deleted {
+			cleanup(t, func() { control(t, "DELETE", "profiles/"+name+"/keys/"+id, "", nil) })
+		}
+	}()
+	admitted(t, k, "a new key")
+	switch ev {
+	case "shown-once":
+		var listed []map[string]any
+		control(t, "GET", "profiles/"+name+"/keys", "", &listed)
+		raw, _ := json.Marshal(listed)
+		if created.Secret == "" {
+			t.Fatalf("the secret", "none", "creating a key did not show its secret")
+		}
+		if strings.Contains(string(raw), created.Secret) {
+			t.Fatalf("the secret redacted", "the secret in clear", "the key list shows a secret")
+		}
+	case "regenerate":
+		var regen controlKey
+		control(t, "POST", "profiles/"+name+"/keys/"+id+"/regenerate", "", &regen)
+		t.rec.secrets = append(t.rec.secrets, regen.Secret)
+		refusedKey(t, k)
+		admitted(t, Credential{Secret: regen.Secret, PublicKey: created.Key.PublicKey, PrivateKey: regen.Secret}, "the regenerated secret")
+	case "deactivate-owner":
+		if owner == "" {
+			t.Skipf("the profile has no users to deactivate")
+		}
+		control(t, "POST", "profiles/"+name+"/users/"+url.PathEscape(owner)+"/deactivate", "", nil)
+		defer cleanup(t, func() { control(t, "POST", "profiles/"+name+"/users/"+url.PathEscape(owner)+"/activate", "", nil) })
+		refusedKey(t, k)
+	case "delete":
+		control(t, "DELETE", "profiles/"+name+"/keys/"+id, "", nil)
+		deleted = true
+		refusedKey(t, k)
+	default: // revoke, expire, disable
+		control(t, "POST", "profiles/"+name+"/keys/"+id+"/"+ev, "", nil)
+		refusedKey(t, k)
+	}
+}
+
+// cleanup undoes a check's set-up without touching its verdict: a failure
+// to clean up is not the requirement's failure.
+func cleanup(t *T, fn func()) {
+	status, reason, expected, got := t.status, t.reason, t.expected, t.got
+	defer func() {
+		if v := recover(); v != nil {
+			if _, ok := v.(stopCheck); !ok {
+				panic(v)
+			}
+		}
+		t.status, t.reason, t.expected, t.got = status, reason, expected, got
+	}()
+	fn()
+}
+
+// vendorKeys finds the vendor's own key management: create, list and delete
+// operations on the key store, under the same parent.
+func vendorKeys(p *specs.Profile) map[specs.Action]*specs.Operation {
+	ops := map[specs.Action]*specs.Operation{}
+	for _, op := range p.Operations {
+		r := op.Resource
+		if r == nil || r.Source != specs.SourceKeys || ops[r.Action] != nil {
+			continue
+		}
+		if r.Action == specs.ActionCreate || r.Action == specs.ActionList || r.Action == specs.ActionDelete {
+			ops[r.Action] = op
+		}
+	}
+	if ops[specs.ActionCreate] == nil || ops[specs.ActionList] == nil || ops[specs.ActionDelete] == nil {
+		return nil
+	}
+	return ops
+}
+
+// vendorLifecycle creates a key through the vendor's API, checks its secret
+// is shown then and redacted in the list, deletes it and checks it is refused.
+func vendorLifecycle(t *T, ev string) {
+	e := t.env
+	ops := vendorKeys(e.profile)
+	owner := t.Client("full")
+	create := ops[specs.ActionCreate]
+	body := createBody(create)
+	resp, data := t.Raw(owner, create.Method, e.path(create, nil), nil, body)
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "creating a key through %s failed: %s", create.ID, truncate(data))
+	}
+	var key map[string]any
+	_ = json.Unmarshal(data, &key)
+	id, _ := key["id"].(string)
+	secret, _ := key["privateKey"].(string)
+	public, _ := key["publicKey"].(string)
+	if secret == "" {
+		secret, _ = key["secret"].(string)
+	}
+	t.rec.secrets = append(t.rec.secrets, secret)
+	del := ops[specs.ActionDelete]
+	deleted := false
+	defer func() {
+		if !deleted && id != "" {
+			cleanup(t, func() { t.Raw(owner, del.Method, e.path(del, map[string]string{del.Resource.ID: id}), nil, "") })
+		}
+	}()
+	if secret == "" || strings.HasPrefix(secret, "*") {
+		t.Fatalf("the new secret in clear", fmt.Sprintf("%.40q", secret), "the response that created the key must show its secret")
+	}
+	k := Credential{Secret: secret, PublicKey: public, PrivateKey: secret}
+	switch ev {
+	case "shown-once":
+		list := ops[specs.ActionList]
+		_, listed := t.Raw(owner, list.Method, withQuery(e.path(list, nil), pageSizeParam(e.profile), fmt.Sprint(maxPage(e.profile))), nil, "")
+		if strings.Contains(string(listed), secret) {
+			t.Fatalf("the secret redacted", "the secret in clear", "the key list shows the new key's secret")
+		}
+		if !strings.Contains(string(listed), id) {
+			t.Errorf("the new key in the list", "absent", "the key list does not show the new key")
+		}
+	case "delete":
+		admitted(t, k, "a new key")
+		resp, _ := t.Raw(owner, del.Method, e.path(del, map[string]string{del.Resource.ID: id}), nil, "")
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "deleting the key failed")
+		}
+		deleted = true
+		refusedKey(t, k)
+	}
+}
+
+// createBody is the smallest valid body for a key-creating operation: its
+// required fields, with the first value the schema allows.
+func createBody(op *specs.Operation) string {
+	if op.Body == nil || op.Body.Schema == nil {
+		return "{}"
+	}
+	out := map[string]any{}
+	s := op.Body.Schema
+	for _, name := range s.Required {
+		prop, ok := s.Properties.Get(name)
+		if !ok {
+			continue
+		}
+		ps := prop.Schema()
+		switch {
+		case len(ps.Type) > 0 && ps.Type[0] == "array":
+			item := ps.Items.A.Schema()
+			if len(item.Enum) > 0 {
+				// The least privileged role: the last listed is the narrowest by convention.
+				out[name] = []any{item.Enum[len(item.Enum)-1].Value}
+			} else {
+				out[name] = []any{"opsconform"}
+			}
+		default:
+			out[name] = "opsconform lifecycle check"
+		}
+	}
+	b, _ := json.Marshal(out)
+	return string(b)
+}
+
+func pageSizeParam(p *specs.Profile) string {
+	if p.Pagination == nil {
+		return ""
+	}
+	return p.Pagination.Size.Param
+}
+
+func maxPage(p *specs.Profile) int {
+	if p.Pagination == nil || p.Pagination.Size.Max == 0 {
+		return 100
+	}
+	return p.Pagination.Size.Max
+}

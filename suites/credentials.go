@@ -1,0 +1,100 @@
+// Package suites checks that an implementation behaves as a profile
+// documents. Every check is a named requirement with a citation; the
+// catalogue is generated from the behaviour model, so a new profile gets the
+// generic checks without new code.
+package suites
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"sort"
+
+	"github.com/opsconform/opsconform/fixtures"
+	"github.com/opsconform/opsconform/specs"
+	"go.yaml.in/yaml/v4"
+)
+
+// Credential is one key the suite may use, named by what it is for.
+type Credential struct {
+	Secret     string         `yaml:"secret"`     // bearer token, apikey or Reference ID
+	PublicKey  string         `yaml:"publicKey"`  // digest user name
+	PrivateKey string         `yaml:"privateKey"` // digest password
+	Lacks      *fixtures.Lack `yaml:"lacks"`      // for limited and role-bounded keys: an operation that must answer 403
+}
+
+// Credentials are a profile's keys by role (full, second, limited,
+// role-bounded, revoked, expired, disabled, owner-deactivated, other-tenant,
+// other-ip) and values for path parameters that exist on the target.
+type Credentials struct {
+	Params map[string]string     `yaml:"params"`
+	Keys   map[string]Credential `yaml:"keys"`
+}
+
+// CredentialsFile is the --credentials file: credentials per profile.
+//
+//	profiles:
+//	  opsmerge:
+//	    keys:
+//	      full: {secret: om_…}
+//	      limited: {secret: om_…, lacks: {operation: listTickets}}
+type CredentialsFile struct {
+	Profiles map[string]*Credentials `yaml:"profiles"`
+}
+
+// LoadCredentials reads a credentials file.
+func LoadCredentials(path string) (*CredentialsFile, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	var f CredentialsFile
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("credentials: %s: %v", path, err)
+	}
+	for name, c := range f.Profiles {
+		if c == nil {
+			return nil, fmt.Errorf("credentials: %s: profile %s has no keys", path, name)
+		}
+		for role, k := range c.Keys {
+			if k.Secret == "" && (k.PublicKey == "" || k.PrivateKey == "") {
+				return nil, fmt.Errorf("credentials: %s: %s.keys.%s needs a secret, or a publicKey and privateKey", path, name, role)
+			}
+		}
+	}
+	return &f, nil
+}
+
+// FixtureCredentials are the credentials that match the embedded mock's
+// fixtures: every labelled key under each of its labels.
+func FixtureCredentials(p *specs.Profile) (*Credentials, error) {
+	set, err := fixtures.Load(fixtures.Embedded(), p.Name)
+	if err != nil {
+		return nil, err
+	}
+	c := &Credentials{Params: set.Params, Keys: map[string]Credential{}}
+	for _, k := range set.Keys {
+		for _, l := range k.Labels {
+			if _, taken := c.Keys[l]; !taken {
+				c.Keys[l] = Credential{Secret: k.Secret, PublicKey: k.PublicKey, PrivateKey: k.PrivateKey, Lacks: k.Lacks}
+			}
+		}
+	}
+	return c, nil
+}
+
+// secrets lists every secret in the credentials, longest first, for redaction.
+func (c *Credentials) secrets() []string {
+	var out []string
+	for _, k := range c.Keys {
+		for _, s := range []string{k.Secret, k.PrivateKey} {
+			if s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
+	return out
+}

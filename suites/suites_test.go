@@ -1,0 +1,92 @@
+package suites
+
+import (
+	"bytes"
+	"context"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/opsconform/opsconform/mock"
+	"github.com/opsconform/opsconform/reports"
+	"github.com/opsconform/opsconform/specs"
+)
+
+// mockTarget serves the embedded profiles on loopback with windows 30 times shorter.
+func mockTarget(t testing.TB) (*httptest.Server, []*specs.Profile) {
+	t.Helper()
+	ps, err := specs.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := mock.New(mock.Options{Profiles: ps, Seed: 1, TimeScale: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	return hs, ps
+}
+
+// TestEverySuitePassesAgainstTheMock is the self-conformance run: the mock
+// must meet every MUST of every profile, with no skip for lack of credentials.
+func TestEverySuitePassesAgainstTheMock(t *testing.T) {
+	hs, ps := mockTarget(t)
+	for _, p := range ps {
+		t.Run(p.Name, func(t *testing.T) {
+			var progress bytes.Buffer
+			run, err := Run(context.Background(), Config{Profile: p, Target: hs.URL, Timeout: 5 * time.Second, MaxWait: 10 * time.Second, Progress: &progress})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range run.Results {
+				switch {
+				case r.Status == reports.Fail || r.Status == reports.Error:
+					t.Errorf("%s %s: %s (expected %s, got %s)\n%s", r.ID, r.Status, r.Reason, r.Expected, r.Got, r.Exchange)
+				case r.Status == reports.Skip:
+					t.Errorf("%s skipped: %s", r.ID, r.Reason)
+				}
+			}
+			if len(run.Results) < 20 {
+				t.Errorf("only %d requirements ran", len(run.Results))
+			}
+			if !strings.Contains(progress.String(), "passed") {
+				t.Errorf("no summary line in the progress:\n%s", progress.String())
+			}
+		})
+	}
+}
+
+// TestRequirementIDsAreStableAcrossProfiles: an ID names one kind of check
+// everywhere, and is unique within a profile.
+func TestRequirementIDsAreStableAcrossProfiles(t *testing.T) {
+	ps, err := specs.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	statementOf := map[string]string{} // ID without the profile prefix → statement's first words
+	for _, p := range ps {
+		seen := map[string]bool{}
+		prefix := strings.ToUpper(p.Name) + "-"
+		for _, c := range Catalogue(p) {
+			r := c.Requirement()
+			if seen[r.ID] {
+				t.Errorf("%s appears twice", r.ID)
+			}
+			seen[r.ID] = true
+			if !strings.HasPrefix(r.ID, prefix) || r.Citation == "" || r.Statement == "" || (r.Level != reports.Must && r.Level != reports.Should) {
+				t.Errorf("%s: %+v", r.ID, r)
+			}
+			key := strings.TrimPrefix(r.ID, prefix)
+			if strings.Contains(key, "SCHEMA") || strings.Contains(key, "STAB") || strings.HasPrefix(key, "PAGE") || strings.HasPrefix(key, "ENV") || strings.HasPrefix(key, "AUTH-001") {
+				continue // these statements name the profile's own parameters or scheme
+			}
+			words := strings.Join(strings.Fields(r.Statement)[:3], " ")
+			if prev, ok := statementOf[key]; ok && prev != words {
+				t.Errorf("%s means %q on one profile and %q on another", key, prev, words)
+			}
+			statementOf[key] = words
+		}
+	}
+}
