@@ -70,7 +70,8 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		res := e.runCheck(c)
 		run.Results = append(run.Results, res)
 		if cfg.Progress != nil {
-			line := fmt.Sprintf("[%d/%d] %-8s %s %s", i+1, len(checks), strings.ToUpper(string(res.Status)), res.ID, res.Statement)
+			width := len(fmt.Sprint(len(checks)))
+			line := fmt.Sprintf("[%*d/%d] %-5s %s %s", width, i+1, len(checks), strings.ToUpper(string(res.Status)), res.ID, res.Statement)
 			if res.Status != reports.Pass && res.Reason != "" {
 				line += "\n         " + res.Reason
 			}

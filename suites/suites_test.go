@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -88,5 +89,56 @@ func TestRequirementIDsAreStableAcrossProfiles(t *testing.T) {
 			}
 			statementOf[key] = words
 		}
+	}
+}
+
+func TestLoadCredentials(t *testing.T) {
+	f, err := LoadCredentials("testdata/credentials.example.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	mdb := f.Profiles["mongodb-opsmanager"]
+	if mdb == nil || mdb.Params["orgId"] == "" || mdb.Keys["limited"].Lacks.Operation != "listOrgApiKeys" {
+		t.Errorf("mongodb credentials = %+v", mdb)
+	}
+	dir := t.TempDir()
+	for name, body := range map[string]string{
+		"unknown-field.yaml": "profiles:\n  opsmerge:\n    kyes: {}\n",
+		"no-secret.yaml":     "profiles:\n  opsmerge:\n    keys:\n      full: {}\n",
+	} {
+		path := dir + "/" + name
+		if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := LoadCredentials(path); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}
+
+// TestCredentialsFileDrivesARun: a run with explicit credentials (here the
+// fixture keys, written to a file) checks the same as the default, and a
+// check without its credential is skipped, never failed.
+func TestCredentialsFileDrivesARun(t *testing.T) {
+	hs, _ := mockTarget(t)
+	p := profile(t, "opsmerge")
+	creds, err := FixtureCredentials(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(creds.Keys, "role-bounded")
+	run, err := Run(context.Background(), Config{Profile: p, Target: hs.URL, Credentials: creds, Only: []string{"OPSMERGE-AUTH"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := byID(run)
+	if r := res["OPSMERGE-AUTH-007"]; r.Status != reports.Skip || !strings.Contains(r.Reason, "role-bounded") {
+		t.Errorf("AUTH-007 without its credential: %s %q, want a skip naming the credential", r.Status, r.Reason)
+	}
+	if r := res["OPSMERGE-AUTH-006"]; r.Status != reports.Pass {
+		t.Errorf("AUTH-006: %s %s", r.Status, r.Reason)
+	}
+	if !run.Conforms() {
+		t.Error("a skipped MUST must not fail the run")
 	}
 }
