@@ -177,3 +177,60 @@ func checkTemplate(t any, path string) error {
 	}
 	return nil
 }
+
+// Match reports how body differs from the error envelope for kind: the same
+// structure as the template, the kind's code and status where the template
+// carries them, any non-empty message, any list of parameters. nil when it matches.
+func (e *Errors) Match(kind ErrorKind, body []byte) error {
+	const marker = "\x00message\x00"
+	_, want := e.Render(kind, marker)
+	var w, g any
+	_ = json.Unmarshal(want, &w)
+	if err := json.Unmarshal(body, &g); err != nil {
+		return fmt.Errorf("the body is not JSON: %.120q", body)
+	}
+	return shapeDiff(w, g, "$", marker)
+}
+
+func shapeDiff(want, got any, path, marker string) error {
+	switch w := want.(type) {
+	case map[string]any:
+		g, ok := got.(map[string]any)
+		if !ok {
+			return fmt.Errorf("%s: want an object with %s", path, strings.Join(sortedKeys(w), ", "))
+		}
+		for _, k := range sortedKeys(w) {
+			if _, has := g[k]; !has {
+				return fmt.Errorf("%s: field %q is missing", path, k)
+			}
+			if err := shapeDiff(w[k], g[k], path+"."+k, marker); err != nil {
+				return err
+			}
+		}
+		for _, k := range sortedKeys(g) {
+			if _, has := w[k]; !has {
+				return fmt.Errorf("%s: field %q is not in the documented envelope", path, k)
+			}
+		}
+		return nil
+	case []any:
+		// $messages and $parameters: lists whose length depends on the error.
+		if _, ok := got.([]any); !ok {
+			return fmt.Errorf("%s: want a list", path)
+		}
+		return nil
+	case string:
+		if w == marker {
+			if s, ok := got.(string); !ok || s == "" {
+				return fmt.Errorf("%s: want a non-empty message", path)
+			}
+			return nil
+		}
+	}
+	wb, _ := json.Marshal(want)
+	gb, _ := json.Marshal(got)
+	if string(wb) != string(gb) {
+		return fmt.Errorf("%s: want %s, got %s", path, wb, gb)
+	}
+	return nil
+}

@@ -427,3 +427,26 @@ func BenchmarkLoadProfiles(b *testing.B) {
 		}
 	}
 }
+
+func TestErrorsMatch(t *testing.T) {
+	p := loadEmbedded(t)["opsmerge"]
+	tests := []struct {
+		body string
+		ok   bool
+		says string
+	}{
+		{`{"error":{"code":"UNAUTHORIZED","message":"nope"}}`, true, ""},
+		{`{"error":{"code":"FORBIDDEN","message":"nope"}}`, false, `want "UNAUTHORIZED"`},
+		{`{"error":{"code":"UNAUTHORIZED","message":""}}`, false, "non-empty message"},
+		{`{"error":{"code":"UNAUTHORIZED"}}`, false, `field "message" is missing`},
+		{`{"error":{"code":"UNAUTHORIZED","message":"x"},"extra":1}`, false, `"extra" is not in the documented envelope`},
+		{`{"message":"nope"}`, false, `field "error" is missing`},
+		{`<html>`, false, "not JSON"},
+	}
+	for _, tt := range tests {
+		err := p.Errors.Match(Unauthenticated, []byte(tt.body))
+		if (err == nil) != tt.ok || err != nil && !strings.Contains(err.Error(), tt.says) {
+			t.Errorf("Match(%s) = %v, want ok=%v mentioning %q", tt.body, err, tt.ok, tt.says)
+		}
+	}
+}

@@ -82,7 +82,7 @@ func expectError(t *T, resp *http.Response, body []byte, kind specs.ErrorKind, s
 	if ct := resp.Header.Get("Content-Type"); !isJSON(ct) {
 		t.Errorf("a JSON content type", ct, "the error is not JSON")
 	}
-	if err := errorShape(t.env.profile, kind, body); err != nil {
+	if err := t.env.profile.Errors.Match(kind, body); err != nil {
 		t.Errorf("the "+t.env.profile.Name+" error envelope", string(truncate(body)), "the %s error is not in the documented envelope: %v", kind, err)
 	}
 }

@@ -187,7 +187,7 @@ func checkPageMaximum(t *T) {
 		if status != t.env.profile.Errors.Spec(specs.InvalidParameter).Status {
 			t.Fatalf("400", fmt.Sprint(status), "%s=%d is not refused", pg.Size.Param, pg.Size.Max+1)
 		}
-		if err := errorShape(t.env.profile, specs.InvalidParameter, body); err != nil {
+		if err := t.env.profile.Errors.Match(specs.InvalidParameter, body); err != nil {
 			t.Errorf("the error envelope", string(truncate(body)), "%v", err)
 		}
 		return
@@ -203,7 +203,7 @@ func checkPageNonNumeric(t *T) {
 	if status != t.env.profile.Errors.Spec(specs.InvalidParameter).Status {
 		t.Fatalf("400", fmt.Sprint(status), "%s=abc is not refused", pg.Size.Param)
 	}
-	if err := errorShape(t.env.profile, specs.InvalidParameter, body); err != nil {
+	if err := t.env.profile.Errors.Match(specs.InvalidParameter, body); err != nil {
 		t.Errorf("the error envelope", string(truncate(body)), "%v", err)
 	}
 }
@@ -219,7 +219,7 @@ func checkPageBelowMinimum(t *T) {
 		if status != t.env.profile.Errors.Spec(specs.InvalidParameter).Status {
 			t.Fatalf("400", fmt.Sprint(status), "%s=%d is not refused", b.Param, b.Min-1)
 		}
-		if err := errorShape(t.env.profile, specs.InvalidParameter, body); err != nil {
+		if err := t.env.profile.Errors.Match(specs.InvalidParameter, body); err != nil {
 			t.Errorf("the error envelope", string(truncate(body)), "%v", err)
 		}
 		return

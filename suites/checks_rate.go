@@ -163,7 +163,7 @@ func checkBurst(t *T) {
 		t.Fatalf("429", "no 429", "%s", st.err)
 	}
 	p := t.env.profile
-	if err := errorShape(p, specs.RateLimited, st.body); err != nil {
+	if err := p.Errors.Match(specs.RateLimited, st.body); err != nil {
 		t.Errorf("the "+p.Name+" error envelope", string(truncate(st.body)), "the 429 is not in the documented envelope: %v", err)
 	}
 	ra := st.limited.Header.Get("Retry-After")

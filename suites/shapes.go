@@ -6,7 +6,6 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
-	"sort"
 	"strings"
 
 	"github.com/opsconform/opsconform/specs"
@@ -84,71 +83,6 @@ func withQuery(path string, kv ...string) string {
 func isJSON(contentType string) bool {
 	mt, _, err := mime.ParseMediaType(contentType)
 	return err == nil && (mt == "application/json" || strings.HasSuffix(mt, "+json"))
-}
-
-// errorShape checks body is the profile's error envelope for kind: the same
-// structure as the template, with the kind's code and status where the
-// template carries them.
-func errorShape(p *specs.Profile, kind specs.ErrorKind, body []byte) error {
-	const marker = "\x00message\x00"
-	_, want := p.Errors.Render(kind, marker)
-	var w, g any
-	_ = json.Unmarshal(want, &w)
-	if err := json.Unmarshal(body, &g); err != nil {
-		return fmt.Errorf("the body is not JSON: %.120q", body)
-	}
-	return shapeDiff(w, g, "$", marker)
-}
-
-func shapeDiff(want, got any, path, marker string) error {
-	switch w := want.(type) {
-	case map[string]any:
-		g, ok := got.(map[string]any)
-		if !ok {
-			return fmt.Errorf("%s: want an object with %s", path, strings.Join(keys(w), ", "))
-		}
-		for _, k := range keys(w) {
-			if _, has := g[k]; !has {
-				return fmt.Errorf("%s: field %q is missing", path, k)
-			}
-			if err := shapeDiff(w[k], g[k], path+"."+k, marker); err != nil {
-				return err
-			}
-		}
-		for _, k := range keys(g) {
-			if _, has := w[k]; !has {
-				return fmt.Errorf("%s: field %q is not in the documented envelope", path, k)
-			}
-		}
-		return nil
-	case []any:
-		if _, ok := got.([]any); !ok {
-			return fmt.Errorf("%s: want a list", path)
-		}
-		return nil
-	case string:
-		if w == marker {
-			if s, ok := got.(string); !ok || s == "" {
-				return fmt.Errorf("%s: want a non-empty message", path)
-			}
-			return nil
-		}
-	}
-	wb, _ := json.Marshal(want)
-	gb, _ := json.Marshal(got)
-	if string(wb) != string(gb) {
-		return fmt.Errorf("%s: want %s, got %s", path, wb, gb)
-	}
-	return nil
-}
-
-func keys(m map[string]any) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 // unwrap returns the body inside the success envelope.
