@@ -157,5 +157,4 @@ func assertErrorEnvelope(t testing.TB, p *specs.Profile, kind specs.ErrorKind, b
 	}
 }
 
-
 func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }
