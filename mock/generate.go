@@ -30,7 +30,12 @@ func newGenerator(seed uint64) *generator {
 	return &generator{f: gofakeit.New(seed), epoch: generationEpoch}
 }
 
-const maxDepth = 6
+// maxDepth caps recursion through schemas; optionalDepth is where optional
+// properties stop being generated.
+const (
+	maxDepth      = 6
+	optionalDepth = 2
+)
 
 // value generates a value for s. name is the property name, which picks
 // realistic words (hostname, email, subject) where the schema leaves it open.
@@ -71,6 +76,11 @@ func (g *generator) value(s *base.Schema, name string, useExamples bool, depth i
 		out := map[string]any{}
 		if s.Properties != nil {
 			for prop, proxy := range s.Properties.FromOldest() {
+				// Deep down only required properties: an optional self-reference
+				// (a pet's parent) then ends instead of running into the depth cap.
+				if depth >= optionalDepth && !contains(s.Required, prop) {
+					continue
+				}
 				out[prop] = g.value(proxy.Schema(), prop, useExamples, depth+1)
 			}
 		}

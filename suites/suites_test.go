@@ -142,3 +142,30 @@ func TestCredentialsFileDrivesARun(t *testing.T) {
 		t.Error("a skipped MUST must not fail the run")
 	}
 }
+
+func TestSelected(t *testing.T) {
+	all := Catalogue(profile(t, "opsmerge"))
+	ids := func(cs []*Check) string {
+		var out []string
+		for _, c := range cs {
+			out = append(out, c.ID)
+		}
+		return strings.Join(out, ",")
+	}
+	tests := []struct {
+		only, skip []string
+		want       string
+	}{
+		{[]string{"OPSMERGE-AUTH-001"}, nil, "OPSMERGE-AUTH-001"},
+		{[]string{"OPSMERGE-RATE"}, []string{"OPSMERGE-RATE-004"}, "OPSMERGE-RATE-001,OPSMERGE-RATE-002,OPSMERGE-RATE-003"},
+		{[]string{"OPSMERGE-AUTH-00"}, nil, ""}, // a prefix ends at a dash: no accidental matches
+	}
+	for _, tt := range tests {
+		if got := ids(selected(all, tt.only, tt.skip)); got != tt.want {
+			t.Errorf("only %v skip %v = %s, want %s", tt.only, tt.skip, got, tt.want)
+		}
+	}
+	if n := len(selected(all, nil, []string{"OPSMERGE-SCHEMA"})); n != len(all)-8 {
+		t.Errorf("skipping the schema group left %d of %d", n, len(all))
+	}
+}
