@@ -6,7 +6,7 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: all build mock test vet fmt-check bench clean
+.PHONY: all build mock test vet fmt-check bench load clean
 
 all: build
 
@@ -31,6 +31,20 @@ fmt-check:
 ## bench: every benchmark with allocations
 bench:
 	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) $(PKGS)
+
+## load: wrk against a running mock, each list against the health endpoint as baseline.
+## Windows are scaled to microseconds so no key's budget runs out: this measures serving.
+LOAD_ADDR ?= 127.0.0.1:18099
+LOAD_TIME ?= 10s
+load: build
+	@command -v wrk >/dev/null || { echo "load needs wrk (Debian: apt-get install wrk)"; exit 1; }
+	@$(BIN) mock --addr $(LOAD_ADDR) --quiet --time-scale 1000000 > /dev/null & pid=$$!; \
+	trap "kill $$pid" EXIT; sleep 1; \
+	run() { printf '%-34s ' "$$1"; shift; wrk -t2 -c16 -d$(LOAD_TIME) "$$@" | awk '/Requests\/sec/ {print $$2 " req/s"}'; }; \
+	run "baseline GET /__opsconform/health" http://$(LOAD_ADDR)/__opsconform/health; \
+	run "opsmerge GET /api/v1/agents" -H "Authorization: Bearer $$(sed -n 's/^    secret: \(om_.*\)/\1/p' fixtures/opsmerge.yaml | head -1)" "http://$(LOAD_ADDR)/api/v1/agents"; \
+	run "opmanager GET v2 listDevices" -H "apikey: $$(sed -n 's/^    secret: //p' fixtures/opmanager.yaml | head -1)" "http://$(LOAD_ADDR)/api/json/v2/device/listDevices"; \
+	run "ivanti-ism GET incidents" -H "Authorization: rest_api_key=$$(sed -n 's/^    secret: //p' fixtures/ivanti-ism.yaml | head -1)" "http://$(LOAD_ADDR)/api/odata/businessobject/incidents?%24top=50"
 
 clean:
 	rm -rf bin
