@@ -202,7 +202,7 @@ func TestPagingEdgeValues(t *testing.T) {
 		"opsmerge": {"/api/v1/agents", []edge{
 			{"page=0", 400, -1}, {"page=-1", 400, -1}, {"page=abc", 400, -1}, {"per_page=0", 400, -1},
 			{"per_page=101", 400, -1}, {"per_page=100", 200, 100}, {"", 200, 50}, {"page=99", 200, 0},
-			{"page=4&per_page=50", 200, 23}, {"page=1&page=2", 400, -1},
+			{"page=4&per_page=50", 200, 23}, {"page=1&page=2", 400, -1}, {"page=%ZZ", 400, -1},
 		}},
 		"opmanager": {"/api/json/v2/device/listDevices", []edge{
 			{"page=0", 400, -1}, {"rows=-1", 400, -1}, {"rows=abc", 400, -1}, {"rows=1001", 200, 240},

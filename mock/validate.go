@@ -3,6 +3,7 @@ package mock
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 
@@ -39,6 +40,11 @@ func (vs *validators) get(p *specs.Profile) validator.Validator {
 // parameters are left to the paging code, which knows whether the vendor
 // clamps or rejects. It writes the 400 and returns false on a mistake.
 func (s *Server) validateRequest(x *exchange) bool {
+	// URL.Query drops malformed pairs silently; a client should hear about them.
+	if _, err := url.ParseQuery(x.r.URL.RawQuery); err != nil {
+		s.writeError(x, specs.InvalidParameter, fmt.Sprintf("The query string is malformed: %v.", err))
+		return false
+	}
 	v := s.validators.get(x.profile)
 	_, errs := v.ValidateHttpRequestSyncWithPathItem(x.r, x.op.PathItem, x.op.Template)
 	for _, e := range errs {
