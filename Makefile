@@ -6,7 +6,9 @@ PKGS     := ./...
 BENCH    ?= .
 BENCHTIME ?= 1s
 
-.PHONY: all build mock test vet fmt-check bench load clean
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
+.PHONY: all build mock test vet lint fmt-check bench load clean
 
 all: build
 
@@ -17,12 +19,16 @@ build:
 mock:
 	$(GO) run ./cmd/opsconform mock --addr $(ADDR)
 
-## test: formatting, vet and every test under the race detector
-test: fmt-check vet
+## test: formatting, vet, staticcheck and every test under the race detector
+## (the suites run every profile against the mock: the self-conformance run)
+test: fmt-check vet lint
 	$(GO) test -race -count=1 $(PKGS)
 
 vet:
 	$(GO) vet $(PKGS)
+
+lint:
+	$(GO) run $(STATICCHECK) $(PKGS)
 
 fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
