@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,30 +15,47 @@ import (
 	"github.com/opsconform/opsconform/specs"
 )
 
-// mockTarget serves the embedded profiles on loopback with windows 30 times shorter.
-func mockTarget(t testing.TB) (*httptest.Server, []*specs.Profile) {
+// clock is the mock's injected clock; the suite's Retry-After waits move it,
+// so rate-limit windows roll exactly when the suite waits, never mid-burst.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+
+func (c *clock) Sleep(_ context.Context, d time.Duration) error {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+	return nil
+}
+
+// mockTarget serves the embedded profiles on loopback, on a fake clock.
+func mockTarget(t testing.TB) (*httptest.Server, []*specs.Profile, *clock) {
 	t.Helper()
 	ps, err := specs.LoadEmbedded()
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := mock.New(mock.Options{Profiles: ps, Seed: 1, TimeScale: 30})
+	c := &clock{now: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
+	srv, err := mock.New(mock.Options{Profiles: ps, Seed: 1, Now: c.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	hs := httptest.NewServer(srv)
 	t.Cleanup(hs.Close)
-	return hs, ps
+	return hs, ps, c
 }
 
 // TestEverySuitePassesAgainstTheMock is the self-conformance run: the mock
 // must meet every MUST of every profile, with no skip for lack of credentials.
 func TestEverySuitePassesAgainstTheMock(t *testing.T) {
-	hs, ps := mockTarget(t)
+	hs, ps, c := mockTarget(t)
 	for _, p := range ps {
 		t.Run(p.Name, func(t *testing.T) {
 			var progress bytes.Buffer
-			run, err := Run(context.Background(), Config{Profile: p, Target: hs.URL, Timeout: 5 * time.Second, MaxWait: 10 * time.Second, Progress: &progress})
+			run, err := Run(context.Background(), Config{Profile: p, Target: hs.URL, Timeout: 5 * time.Second, MaxWait: 90 * time.Second, Progress: &progress, Sleep: c.Sleep})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,7 +138,7 @@ func TestLoadCredentials(t *testing.T) {
 // fixture keys, written to a file) checks the same as the default, and a
 // check without its credential is skipped, never failed.
 func TestCredentialsFileDrivesARun(t *testing.T) {
-	hs, _ := mockTarget(t)
+	hs, _, _ := mockTarget(t)
 	p := profile(t, "opsmerge")
 	creds, err := FixtureCredentials(p)
 	if err != nil {

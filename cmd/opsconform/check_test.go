@@ -69,13 +69,17 @@ func assertNoSecrets(t *testing.T, what, text string) {
 	}
 }
 
+// TestCheckEveryProfileAgainstTheMock is the end-to-end run a user makes:
+// the real mock on a real clock, with minute windows scaled to ten seconds
+// so a burst always fits in one, and the profiles checked side by side.
 func TestCheckEveryProfileAgainstTheMock(t *testing.T) {
-	url := startMock(t, "--time-scale", "30")
+	url := startMock(t, "--time-scale", "6")
 	dir := t.TempDir()
 	for _, p := range []string{"opmanager", "opsmerge", "mongodb-opsmanager", "ivanti-ism"} {
 		t.Run(p, func(t *testing.T) {
+			t.Parallel()
 			junit, summary := filepath.Join(dir, p+".xml"), filepath.Join(dir, p+".md")
-			code, stdout, stderr := runCLI(t, nil, "check", "--target", url, "--profile", p, "--junit", junit, "--summary", summary, "--max-wait", "5s")
+			code, stdout, stderr := runCLI(t, nil, "check", "--target", url, "--profile", p, "--junit", junit, "--summary", summary, "--max-wait", "15s")
 			if code != 0 {
 				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
 			}
