@@ -37,7 +37,15 @@ func (s *Server) answer(x *exchange) {
 			}
 		}
 		ds.mu.RUnlock()
-		s.list(x, toAny(items))
+		pg := x.profile.Pagination
+		links := pg != nil && pg.Response.Links != ""
+		s.list(x, len(items), func(i int) any {
+			if !links {
+				return items[i]
+			}
+			// Items carry their own absolute link where the profile's lists have links.
+			return s.linked(x, items[i], strings.TrimSuffix(x.r.URL.Path, "/")+"/"+url.PathEscape(fmt.Sprint(items[i][c.idField])))
+		})
 	case specs.ActionGet:
 		item := s.item(x, ds, c)
 		if item == nil {
@@ -129,13 +137,6 @@ func (s *Server) idParam(x *exchange) string {
 	return x.r.URL.Query().Get(id)
 }
 
-func toAny(items []map[string]any) []any {
-	out := make([]any, len(items))
-	for i, it := range items {
-		out[i] = it
-	}
-	return out
-}
 
 // overlay copies the body's fields that the item schema knows onto item.
 func overlay(item, body map[string]any, schema *base.Schema) {
@@ -309,33 +310,30 @@ func (s *Server) paging(x *exchange) (page, bool) {
 
 // list answers a list operation: one page in the profile's shape, or every
 // item under the operation's items field when it does not paginate.
-func (s *Server) list(x *exchange, items []any) {
+//
+// item renders the i-th of total items: only the page served is rendered.
+func (s *Server) list(x *exchange, total int, item func(i int) any) {
 	res, pg := x.op.Resource, x.profile.Pagination
+	render := func(lo, hi int) []any {
+		out := make([]any, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			out = append(out, item(i))
+		}
+		return out
+	}
 	if !x.op.Paginated || pg == nil {
 		if res.Items != "" {
-			s.respond(x, map[string]any{res.Items: items})
+			s.respond(x, map[string]any{res.Items: render(0, total)})
 			return
 		}
-		s.respond(x, items)
+		s.respond(x, render(0, total))
 		return
 	}
 	w, ok := s.paging(x)
 	if !ok {
 		return
 	}
-	total := len(items)
-	lo, hi := min(w.offset, total), min(w.offset+w.size, total)
-	window := items[lo:hi]
-	if f := pg.Response.Links; f != "" {
-		linked := make([]any, len(window))
-		for i, it := range window {
-			linked[i] = it
-			if m, ok := it.(map[string]any); ok && x.op.Resource.Source == specs.SourceData {
-				linked[i] = s.linked(x, m, strings.TrimSuffix(x.r.URL.Path, "/")+"/"+url.PathEscape(fmt.Sprint(m[x.op.Resource.Field])))
-			}
-		}
-		window = linked
-	}
+	window := render(min(w.offset, total), min(w.offset+w.size, total))
 
 	body := s.listSkeleton(x)
 	f := pg.Response

@@ -26,16 +26,13 @@ func (s *Server) answerKeys(x *exchange) {
 		return
 	case specs.ActionList:
 		keys, _ := s.keys.Keys(p.Name)
-		var items []any
+		visible := keys[:0]
 		for _, k := range keys {
 			if parent == "" || boundTo(k, parent) {
-				items = append(items, s.keyView(x, k, nil, ""))
+				visible = append(visible, k)
 			}
 		}
-		if items == nil {
-			items = []any{}
-		}
-		s.list(x, items)
+		s.list(x, len(visible), func(i int) any { return s.keyView(x, visible[i], nil, "") })
 		return
 	case specs.ActionCreate:
 		body, ok := s.readJSONBody(x)
