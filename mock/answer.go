@@ -137,7 +137,6 @@ func (s *Server) idParam(x *exchange) string {
 	return x.r.URL.Query().Get(id)
 }
 
-
 // overlay copies the body's fields that the item schema knows onto item.
 func overlay(item, body map[string]any, schema *base.Schema) {
 	for k, v := range body {
