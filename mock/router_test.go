@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -88,5 +89,24 @@ func TestListShowsOnlyBoundItems(t *testing.T) {
 		if status != 200 || !strings.Contains(string(body), `"id":"`+tt.want) || strings.Contains(string(body), `"id":"`+tt.notWant) {
 			t.Errorf("%s %s: %d, want %s and not %s: %s", tt.label, tt.path, status, tt.want, tt.notWant, body)
 		}
+	}
+}
+
+// TestNoControl: with the control API off, its paths are just unknown paths,
+// and nothing can change keys behind the vendor API's back.
+func TestNoControl(t *testing.T) {
+	srv, err := New(Options{Profiles: embeddedProfiles(t), NoControl: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{ControlPrefix + "health", ControlPrefix + "profiles/opsmerge/keys"} {
+		w := newRecorder()
+		srv.ServeHTTP(w, httptest.NewRequest("POST", path, strings.NewReader(`{"name":"x"}`)))
+		if w.Code != 404 {
+			t.Errorf("POST %s with the control API off: %d %s", path, w.Code, w.Body)
+		}
+	}
+	if keys, _ := srv.keys.Keys("opsmerge"); len(keys) != 7 {
+		t.Errorf("a key was created with the control API off: %d keys", len(keys))
 	}
 }
