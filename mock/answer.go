@@ -188,7 +188,7 @@ func (s *Server) generated(x *exchange) any {
 // the success envelope when the response schema has it, and MongoDB's
 // envelope=true when asked.
 func (s *Server) respond(x *exchange, body any) {
-	resp := successResponse(x.op)
+	resp := s.ops[x.op].success
 	status := http.StatusOK
 	if resp != nil {
 		status = resp.Status
@@ -215,32 +215,12 @@ func (s *Server) respond(x *exchange, body any) {
 	s.writeJSON(x, status, body)
 }
 
-// setDocumentedHeaders sends the headers the 2xx response declares with an
-// example (X-MongoDB-Service-Version), and the deprecation headers.
+// setDocumentedHeaders sends the headers worked out for the operation when
+// the server was built: deprecation and the 2xx response's example headers.
 func (s *Server) setDocumentedHeaders(x *exchange) {
 	h := x.w.Header()
-	if d := x.op.Deprecation; d != nil {
-		h.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))
-		h.Set("Sunset", d.Sunset.UTC().Format(http.TimeFormat))
-		if d.Link != "" {
-			h.Add("Link", fmt.Sprintf(`<%s>; rel="deprecation"`, d.Link))
-		}
-	} else if x.op.Deprecated {
-		h.Set("Deprecation", "true")
-	}
-	resp := successResponse(x.op)
-	if resp == nil || resp.Schema == nil && len(resp.Headers) == 0 {
-		return
-	}
-	if r, ok := x.op.Op.Responses.Codes.Get(strconv.Itoa(resp.Status)); ok && r.Headers != nil {
-		for name, hd := range r.Headers.FromOldest() {
-			if hd.Schema == nil {
-				continue
-			}
-			if sch := hd.Schema.Schema(); sch != nil && sch.Example != nil {
-				h[name] = []string{fmt.Sprint(decodeNode(sch.Example))}
-			}
-		}
+	for name, v := range s.ops[x.op].headers {
+		h[name] = v
 	}
 }
 
@@ -377,25 +357,9 @@ func (s *Server) linked(x *exchange, item map[string]any, path string) map[strin
 }
 
 // listSkeleton is the list body's fields other than the paging ones (OData's
-// @odata.context), from the schema with examples.
+// @odata.context), a fresh copy of what was worked out at start.
 func (s *Server) listSkeleton(x *exchange) map[string]any {
-	sch := successSchema(x.profile, x.op)
-	body := map[string]any{}
-	if sch == nil || sch.Properties == nil {
-		return body
-	}
-	for name, proxy := range sch.Properties.FromOldest() {
-		ps := proxy.Schema()
-		if ps == nil || !contains(sch.Required, name) {
-			continue
-		}
-		if ps.Example != nil {
-			body[name] = decodeNode(ps.Example)
-		} else if ps.Const != nil {
-			body[name] = decodeNode(ps.Const)
-		}
-	}
-	return body
+	return cloneMap(s.ops[x.op].skeleton)
 }
 
 func contains(list []string, s string) bool {

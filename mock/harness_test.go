@@ -156,5 +156,3 @@ func assertErrorEnvelope(t testing.TB, p *specs.Profile, kind specs.ErrorKind, b
 		t.Errorf("%s body %s is not the %s error envelope: %v", kind, body, p.Name, err)
 	}
 }
-
-func newRecorder() *httptest.ResponseRecorder { return httptest.NewRecorder() }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -188,7 +189,7 @@ func TestTimeScaleShortensWindows(t *testing.T) {
 	do := func() *http.Response {
 		req, _ := http.NewRequest("GET", "/api/v1/auth/me", nil)
 		req.Header = hdr.Clone()
-		w := newRecorder()
+		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, req)
 		return w.Result()
 	}

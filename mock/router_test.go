@@ -100,7 +100,7 @@ func TestNoControl(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, path := range []string{ControlPrefix + "health", ControlPrefix + "profiles/opsmerge/keys"} {
-		w := newRecorder()
+		w := httptest.NewRecorder()
 		srv.ServeHTTP(w, httptest.NewRequest("POST", path, strings.NewReader(`{"name":"x"}`)))
 		if w.Code != 404 {
 			t.Errorf("POST %s with the control API off: %d %s", path, w.Code, w.Body)

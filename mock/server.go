@@ -62,6 +62,8 @@ type Server struct {
 	limiter    *limiter
 	control    http.Handler
 
+	ops map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
+
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
 }
@@ -85,9 +87,13 @@ func New(opts Options) (*Server, error) {
 		opts: opts, profiles: opts.Profiles, byName: map[string]*specs.Profile{}, router: rt,
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
 		log: opts.Logger, requests: newRequestLog(200), limiter: newLimiter(opts.Now, opts.TimeScale),
+		ops: map[*specs.Operation]*opInfo{},
 	}
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
+		for _, op := range p.Operations {
+			s.ops[op] = newOpInfo(p, op)
+		}
 		set, err := fixtures.Load(opts.Fixtures, p.Name)
 		if err != nil {
 			return nil, err

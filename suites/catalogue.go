@@ -110,5 +110,3 @@ func (e *env) validator() validator.Validator {
 	})
 	return e.v
 }
-
-func readAll(resp *http.Response) ([]byte, error) { return io.ReadAll(resp.Body) }

@@ -3,6 +3,7 @@ package suites
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -114,9 +115,9 @@ func (t *T) burst() *burstState {
 					if err != nil {
 						continue
 					}
-					body := make([]byte, 0)
+					var body []byte
 					if resp.StatusCode == http.StatusTooManyRequests {
-						body, _ = readAll(resp)
+						body, _ = io.ReadAll(resp.Body) // bounded by the run's transport
 					}
 					resp.Body.Close()
 					switch {

@@ -1,0 +1,57 @@
+package mock
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+
+	"github.com/opsconform/opsconform/specs"
+)
+
+// opInfo is what answering an operation needs from its spec, decoded once
+// when the server is built rather than on every request.
+type opInfo struct {
+	success  *specs.Response // the lowest documented 2xx
+	headers  http.Header     // sent with every answer: deprecation, documented example headers
+	skeleton map[string]any  // a list body's required example fields (OData's @odata.context)
+}
+
+func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
+	info := &opInfo{success: successResponse(op), headers: http.Header{}, skeleton: map[string]any{}}
+	if d := op.Deprecation; d != nil {
+		info.headers.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))
+		info.headers.Set("Sunset", d.Sunset.UTC().Format(http.TimeFormat))
+		if d.Link != "" {
+			info.headers.Add("Link", fmt.Sprintf(`<%s>; rel="deprecation"`, d.Link))
+		}
+	} else if op.Deprecated {
+		info.headers.Set("Deprecation", "true")
+	}
+	if r := info.success; r != nil {
+		if resp, ok := op.Op.Responses.Codes.Get(strconv.Itoa(r.Status)); ok && resp.Headers != nil {
+			for name, hd := range resp.Headers.FromOldest() {
+				if hd.Schema == nil {
+					continue
+				}
+				if sch := hd.Schema.Schema(); sch != nil && sch.Example != nil {
+					// Assigned as the spec spells the name (X-MongoDB-Service-Version).
+					info.headers[name] = []string{fmt.Sprint(decodeNode(sch.Example))}
+				}
+			}
+		}
+	}
+	if sch := successSchema(p, op); sch != nil && sch.Properties != nil {
+		for name, proxy := range sch.Properties.FromOldest() {
+			ps := proxy.Schema()
+			if ps == nil || !contains(sch.Required, name) {
+				continue
+			}
+			if ps.Example != nil {
+				info.skeleton[name] = decodeNode(ps.Example)
+			} else if ps.Const != nil {
+				info.skeleton[name] = decodeNode(ps.Const)
+			}
+		}
+	}
+	return info
+}
