@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"net/http"
 	"net/url"
@@ -13,17 +14,16 @@ import (
 )
 
 // answer runs an authorized operation by what its x-opsconform-resource says it does.
-func (s *Server) answer(x *exchange) {
+func (s *Server) answer(x *exchange) *failure {
 	s.setDocumentedHeaders(x)
 	res := x.op.Resource
 	if res == nil {
 		// Nothing says what the operation does: answer with a body generated from its schema.
 		s.respond(x, s.generated(x))
-		return
+		return nil
 	}
 	if res.Source == specs.SourceKeys {
-		s.answerKeys(x)
-		return
+		return s.answerKeys(x)
 	}
 	ds := s.dataset(x.profile.Name)
 	c := ds.cols[res.Collection]
@@ -39,7 +39,7 @@ func (s *Server) answer(x *exchange) {
 		ds.mu.RUnlock()
 		pg := x.profile.Pagination
 		links := pg != nil && pg.Response.Links != ""
-		s.list(x, len(items), func(i int) any {
+		return s.list(x, len(items), func(i int) any {
 			if !links {
 				return items[i]
 			}
@@ -47,15 +47,15 @@ func (s *Server) answer(x *exchange) {
 			return s.linked(x, items[i], strings.TrimSuffix(x.r.URL.Path, "/")+"/"+url.PathEscape(fmt.Sprint(items[i][c.idField])))
 		})
 	case specs.ActionGet:
-		item := s.item(x, ds, c)
-		if item == nil {
-			return
+		item, f := s.item(x, ds, c)
+		if f != nil {
+			return f
 		}
 		s.respond(x, project(s.linked(x, item, x.r.URL.Path), successSchema(x.profile, x.op)))
 	case specs.ActionCreate:
-		body, ok := s.readJSONBody(x)
-		if !ok {
-			return
+		body, f := x.jsonBody()
+		if f != nil {
+			return f
 		}
 		ds.mu.Lock()
 		item := ds.gen.value(c.schema, "", false, 0).(map[string]any)
@@ -69,20 +69,19 @@ func (s *Server) answer(x *exchange) {
 		ds.mu.Unlock()
 		s.respond(x, item)
 	case specs.ActionUpdate:
-		body, ok := s.readJSONBody(x)
-		if !ok {
-			return
+		body, f := x.jsonBody()
+		if f != nil {
+			return f
 		}
 		ds.mu.Lock()
 		_, item := c.find(s.idParam(x))
 		if item != nil {
 			overlay(item, body, c.schema)
-			item = cloneMap(item)
+			item = maps.Clone(item)
 		}
 		ds.mu.Unlock()
 		if item == nil {
-			s.notFound(x)
-			return
+			return s.notFound(x)
 		}
 		s.respond(x, item)
 	case specs.ActionDelete:
@@ -93,14 +92,13 @@ func (s *Server) answer(x *exchange) {
 		}
 		ds.mu.Unlock()
 		if item == nil {
-			s.notFound(x)
-			return
+			return s.notFound(x)
 		}
 		s.respond(x, nil)
 	default: // action, assign, unassign on data: the item must exist; the body is the operation's own
-		item := s.item(x, ds, c)
-		if item == nil {
-			return
+		item, f := s.item(x, ds, c)
+		if f != nil {
+			return f
 		}
 		body := s.generated(x)
 		if m, ok := body.(map[string]any); ok {
@@ -110,22 +108,23 @@ func (s *Server) answer(x *exchange) {
 		}
 		s.respond(x, body)
 	}
+	return nil
 }
 
-// item finds the item the request names, answering 404 when there is none.
-func (s *Server) item(x *exchange, ds *dataset, c *collection) map[string]any {
+// item finds the item the request names: 404 when there is none.
+func (s *Server) item(x *exchange, ds *dataset, c *collection) (map[string]any, *failure) {
 	ds.mu.RLock()
 	_, item := c.find(s.idParam(x))
 	ds.mu.RUnlock()
 	if item == nil {
-		s.notFound(x)
+		return nil, s.notFound(x)
 	}
-	return item
+	return item, nil
 }
 
-func (s *Server) notFound(x *exchange) {
+func (s *Server) notFound(x *exchange) *failure {
 	res := x.op.Resource
-	s.writeError(x, specs.NotFound, fmt.Sprintf("No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x)))
+	return fail(specs.NotFound, "No %s has %s %q.", singular(res.Collection), res.Field, s.idParam(x))
 }
 
 // idParam is the value of the parameter naming the item, from the path or the query.
@@ -134,7 +133,7 @@ func (s *Server) idParam(x *exchange) string {
 	if v, ok := x.params[id]; ok {
 		return v
 	}
-	return x.r.URL.Query().Get(id)
+	return x.queryValues().Get(id)
 }
 
 // overlay copies the body's fields that the item schema knows onto item.
@@ -164,14 +163,6 @@ func project(item map[string]any, schema *base.Schema) map[string]any {
 	return out
 }
 
-func cloneMap(m map[string]any) map[string]any {
-	out := make(map[string]any, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
-}
-
 // generated is a body generated from the operation's 2xx schema, examples winning.
 func (s *Server) generated(x *exchange) any {
 	sch := successSchema(x.profile, x.op)
@@ -188,23 +179,29 @@ func (s *Server) generated(x *exchange) any {
 // the success envelope when the response schema has it, and MongoDB's
 // envelope=true when asked.
 func (s *Server) respond(x *exchange, body any) {
-	resp := s.ops[x.op].success
+	resp := x.info.success
 	status := http.StatusOK
 	if resp != nil {
 		status = resp.Status
 	}
 	if status == http.StatusNoContent || body == nil && (resp == nil || resp.Schema == nil) {
-		if s.envelopeRequested(x) {
+		if x.envelopeRequested() {
 			s.writeJSON(x, http.StatusOK, map[string]any{"status": status})
 			return
 		}
 		s.writeBody(x, status, nil)
 		return
 	}
-	if resp != nil && envelopeProperty(x.profile, resp.Schema) != nil {
+	if resp != nil && envelopeProperty(x.profile, resp.Schema) != nil && !x.faults.has(devSuccessEnvelopeMissing) {
 		body = map[string]any{x.profile.Envelope.Success: body}
 	}
-	if s.envelopeRequested(x) {
+	if x.faults.has(devSchemaExtraField) {
+		if m, ok := body.(map[string]any); ok {
+			body = maps.Clone(m)
+			body.(map[string]any)["_links"] = map[string]any{"self": x.r.URL.Path}
+		}
+	}
+	if x.envelopeRequested() && !x.faults.has(devEnvelopeParamIgnored) {
 		if m, ok := body.(map[string]any); ok && x.op.Paginated {
 			m["status"] = status
 		} else {
@@ -219,7 +216,10 @@ func (s *Server) respond(x *exchange, body any) {
 // the server was built: deprecation and the 2xx response's example headers.
 func (s *Server) setDocumentedHeaders(x *exchange) {
 	h := x.w.Header()
-	for name, v := range s.ops[x.op].headers {
+	for name, v := range x.info.headers {
+		if x.faults != nil && x.faults.dropsHeader(name) {
+			continue
+		}
 		h[name] = v
 	}
 }
@@ -233,65 +233,77 @@ type page struct {
 
 // paging reads and checks the paging parameters. Non-numbers are rejected;
 // out-of-range values are rejected or clamped as the profile documents.
-func (s *Server) paging(x *exchange) (page, bool) {
+func (s *Server) paging(x *exchange) (page, *failure) {
 	pg := x.profile.Pagination
-	q := x.r.URL.Query()
-	read := func(b specs.Bound, policyLow, policyHigh specs.Policy) (int, bool) {
+	q := x.queryValues()
+	invalid := func(param, format string, args ...any) *failure {
+		f := fail(specs.InvalidParameter, format, args...)
+		f.params = []string{param}
+		return f
+	}
+	read := func(b specs.Bound, policyLow, policyHigh specs.Policy) (int, *failure) {
 		raw, present := q[b.Param]
 		if !present || len(raw) == 0 {
-			return b.Default, true
+			return b.Default, nil
 		}
 		if len(raw) > 1 {
-			s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s is given %d times.", b.Param, len(raw)), b.Param)
-			return 0, false
+			return 0, invalid(b.Param, "%s is given %d times.", b.Param, len(raw))
 		}
 		v, err := strconv.Atoi(strings.TrimSpace(raw[0]))
 		if err != nil {
-			s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s must be an integer, not %q.", b.Param, raw[0]), b.Param)
-			return 0, false
+			if x.faults.has(devNonNumericAccepted) {
+				return b.Default, nil
+			}
+			return 0, invalid(b.Param, "%s must be an integer, not %q.", b.Param, raw[0])
 		}
 		if v < b.Min {
-			if policyLow == specs.Reject {
-				s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s must be at least %d, not %d.", b.Param, b.Min, v), b.Param)
-				return 0, false
+			if policyLow == specs.Reject && !x.faults.has(devUnderflowAccepted) {
+				return 0, invalid(b.Param, "%s must be at least %d, not %d.", b.Param, b.Min, v)
 			}
 			v = b.Min
 		}
-		if b.Max > 0 && v > b.Max {
+		if b.Max > 0 && v > b.Max && !x.faults.has(devMaxSizeNotEnforced) {
 			if policyHigh == specs.Reject {
-				s.writeError(x, specs.InvalidParameter, fmt.Sprintf("%s must be at most %d, not %d.", b.Param, b.Max, v), b.Param)
-				return 0, false
+				return 0, invalid(b.Param, "%s must be at most %d, not %d.", b.Param, b.Max, v)
 			}
 			v = b.Max
 		}
-		return v, true
+		return v, nil
 	}
-	size, ok := read(pg.Size, pg.Underflow, pg.Overflow)
-	if !ok {
-		return page{}, false
+	size, f := read(pg.Size, pg.Underflow, pg.Overflow)
+	if f != nil {
+		return page{}, f
 	}
+	size = s.deviatePageSize(x, pg, size)
 	if pg.Style == specs.StyleOffset {
-		skip, ok := read(pg.Skip, pg.Underflow, pg.Overflow)
-		if !ok {
-			return page{}, false
+		skip, f := read(pg.Skip, pg.Underflow, pg.Overflow)
+		if f != nil {
+			return page{}, f
 		}
-		return page{size: size, offset: skip, number: skip/max(size, 1) + 1}, true
+		if x.faults.has(devSkipIgnored) {
+			skip = 0
+		}
+		return page{size: size, offset: skip, number: skip/max(size, 1) + 1}, nil
 	}
-	n, ok := read(pg.Page, pg.Underflow, pg.Overflow)
-	if !ok {
-		return page{}, false
+	n, f := read(pg.Page, pg.Underflow, pg.Overflow)
+	if f != nil {
+		return page{}, f
 	}
 	if n > math.MaxInt32 || size > 0 && n-1 > math.MaxInt32/size {
 		n = math.MaxInt32 / max(size, 1) // far past the end either way
 	}
-	return page{number: n, size: size, offset: (n - 1) * size}, true
+	w := page{number: n, size: size, offset: (n - 1) * size}
+	if x.faults.has(devPageZeroBased) {
+		w.offset = n * size
+	}
+	return w, nil
 }
 
 // list answers a list operation: one page in the profile's shape, or every
 // item under the operation's items field when it does not paginate.
 //
 // item renders the i-th of total items: only the page served is rendered.
-func (s *Server) list(x *exchange, total int, item func(i int) any) {
+func (s *Server) list(x *exchange, total int, item func(i int) any) *failure {
 	res, pg := x.op.Resource, x.profile.Pagination
 	render := func(lo, hi int) []any {
 		out := make([]any, 0, hi-lo)
@@ -301,43 +313,55 @@ func (s *Server) list(x *exchange, total int, item func(i int) any) {
 		return out
 	}
 	if !x.op.Paginated || pg == nil {
-		if res.Items != "" {
-			s.respond(x, map[string]any{res.Items: render(0, total)})
-			return
+		n := total
+		if x.faults.has(devUnpagedListTruncated) {
+			n = min(total, 50)
 		}
-		s.respond(x, render(0, total))
-		return
+		if res.Items != "" {
+			s.respond(x, map[string]any{res.Items: render(0, n)})
+			return nil
+		}
+		s.respond(x, render(0, n))
+		return nil
 	}
-	w, ok := s.paging(x)
-	if !ok {
-		return
+	w, f := s.paging(x)
+	if f != nil {
+		return f
 	}
 	window := render(min(w.offset, total), min(w.offset+w.size, total))
 
-	body := s.listSkeleton(x)
-	f := pg.Response
-	body[f.Items] = window
-	if f.TotalItems != "" {
-		if pg.Count != "" && strings.EqualFold(x.r.URL.Query().Get(pg.Count), "false") {
-			delete(body, f.TotalItems)
+	body := maps.Clone(x.info.skeleton)
+	fields := pg.Response
+	body[fields.Items] = window
+	if fields.TotalItems != "" {
+		if pg.Count != "" && strings.EqualFold(x.queryValues().Get(pg.Count), "false") && !x.faults.has(devIncludeCountIgnored) {
+			delete(body, fields.TotalItems)
 		} else {
-			body[f.TotalItems] = total
+			body[fields.TotalItems] = s.deviateTotal(x, total, len(window))
 		}
 	}
-	if f.TotalPages != "" {
+	if fields.TotalPages != "" {
 		pages := 0
 		if w.size > 0 {
 			pages = (total + w.size - 1) / w.size
 		}
-		body[f.TotalPages] = pages
+		if x.faults.has(devTotalPagesIsRecords) {
+			pages = total
+		}
+		body[fields.TotalPages] = pages
 	}
-	if f.Page != "" {
-		body[f.Page] = w.number
+	if fields.Page != "" {
+		n := w.number
+		if x.faults.has(devPageNumberStuck) {
+			n = 1
+		}
+		body[fields.Page] = n
 	}
-	if f.Links != "" {
-		body[f.Links] = pageLinks(x, pg, w, total)
+	if fields.Links != "" {
+		body[fields.Links] = pageLinks(x, pg, w, total)
 	}
 	s.respond(x, body)
+	return nil
 }
 
 // linked returns item with its links field (the profile's list links field,
@@ -350,25 +374,10 @@ func (s *Server) linked(x *exchange, item map[string]any, path string) map[strin
 	if _, has := item[pg.Response.Links]; !has {
 		return item
 	}
-	out := cloneMap(item)
+	out := maps.Clone(item)
 	u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: path}
 	out[pg.Response.Links] = []any{map[string]any{"href": u.String(), "rel": "self"}}
 	return out
-}
-
-// listSkeleton is the list body's fields other than the paging ones (OData's
-// @odata.context), a fresh copy of what was worked out at start.
-func (s *Server) listSkeleton(x *exchange) map[string]any {
-	return cloneMap(s.ops[x.op].skeleton)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
 
 // pageLinks are MongoDB's absolute self, previous and next links.
@@ -378,13 +387,21 @@ func pageLinks(x *exchange, pg *specs.Pagination, w page, total int) []any {
 		q.Set(pg.Page.Param, strconv.Itoa(n))
 		q.Set(pg.Size.Param, strconv.Itoa(w.size))
 		u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: x.r.URL.Path, RawQuery: q.Encode()}
+		if x.faults.has(devRelativeLinks) {
+			u.Scheme, u.Host = "", ""
+		}
 		return map[string]any{"href": u.String(), "rel": rel}
 	}
-	links := []any{link(w.number, "self")}
-	if w.number > 1 {
+	self := w.number
+	if x.faults.has(devSelfLinkStuck) {
+		self = 1
+	}
+	links := []any{link(self, "self")}
+	if w.number > 1 && !x.faults.has(devPreviousLinkMissing) {
 		links = append(links, link(w.number-1, "previous"))
 	}
-	if w.offset+w.size < total {
+	last := w.offset+w.size >= total
+	if !last && !x.faults.has(devNextLinkMissing) || last && x.faults.has(devNextLinkOnLastPage) {
 		links = append(links, link(w.number+1, "next"))
 	}
 	return links

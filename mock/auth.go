@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"encoding/base64"
 	"fmt"
 	"net"
 	"net/http"
@@ -8,14 +9,6 @@ import (
 
 	"github.com/opsconform/opsconform/specs"
 )
-
-// authFailure is why a request was refused before reaching its operation.
-type authFailure struct {
-	kind       specs.ErrorKind
-	status     int // overrides the kind's status (OpManager's API-disabled 403)
-	message    string
-	challenges []string // WWW-Authenticate values
-}
 
 // authenticate finds the key a request presents and checks it may be used at
 // all: present, well formed, known, not revoked, disabled or expired, owner
@@ -86,6 +79,12 @@ func (s *Server) authenticateBearer(p *specs.Profile, r *http.Request) (*Authent
 		return nil, invalid("Send one Authorization header, not several.")
 	}
 	scheme, token, found := strings.Cut(values[0], " ")
+	if deviates(r, devWrongSchemeAccepted) && strings.EqualFold(scheme, "Basic") {
+		if raw, err := base64.StdEncoding.DecodeString(token); err == nil {
+			_, pass, _ := strings.Cut(string(raw), ":")
+			scheme, token = "Bearer", pass
+		}
+	}
 	switch {
 	case !found || !strings.EqualFold(scheme, "Bearer"):
 		return nil, invalid("The Authorization header must read: Bearer <API key>.")
@@ -148,10 +147,21 @@ func (s *Server) authenticateAPIKey(p *specs.Profile, op *specs.Operation, r *ht
 			break
 		}
 	}
+	if presented == nil && deviates(r, devWrongSchemeAccepted) {
+		if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			for _, sc := range p.Auth.Schemes {
+				presented, value = sc, strings.ReplaceAll(sc.Format, "{key}", token)
+				break
+			}
+		}
+	}
 	if presented == nil {
 		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: "No API key: send it in " + where(op) + "."}
 	}
 	alt := alternativeFor(op, presented)
+	if alt == nil && deviates(r, devQueryKeyEverywhere) {
+		alt = firstAlternative(op)
+	}
 	if alt == nil {
 		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("This endpoint does not accept the key in %s %s; send it in %s.", presented.In, presented.Param, where(op))}
 	}
@@ -209,23 +219,23 @@ func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *
 	k := &a.Key
 	refuse := func(msg string) *authFailure { return &authFailure{kind: specs.Unauthenticated, message: msg} }
 	switch {
-	case k.Revoked:
+	case k.Revoked && !deviates(r, devRevokedKeyAdmitted):
 		return refuse("The API key has been revoked.")
-	case !k.Enabled:
+	case !k.Enabled && !deviates(r, devDisabledKeyAdmitted):
 		return refuse("The API key is disabled.")
-	case k.Expires != nil && !s.now().Before(*k.Expires):
+	case k.Expires != nil && !s.now().Before(*k.Expires) && !deviates(r, devExpiredKeyAdmitted):
 		return refuse("The API key expired on " + k.Expires.UTC().Format("2006-01-02T15:04:05Z") + ".")
-	case a.Owner != nil && !a.Owner.Active:
+	case a.Owner != nil && !a.Owner.Active && !deviates(r, devOwnerDeactivationIgnored):
 		return refuse("The API key's owner is deactivated.")
-	case a.Owner != nil && !a.Owner.APIAccess:
+	case a.Owner != nil && !a.Owner.APIAccess && !deviates(r, devAPIAccessIgnored):
 		return &authFailure{kind: specs.Forbidden, status: p.Access.APIDisabledStatus, message: "REST API access is disabled for this user."}
 	}
-	if p.Auth.BindTenant && k.Tenant != "" {
+	if p.Auth.BindTenant && k.Tenant != "" && !deviates(r, devTenantUnchecked) {
 		if host := requestHost(r); !strings.EqualFold(host, k.Tenant) {
 			return refuse(fmt.Sprintf("The REST API key does not belong to this tenant (%s).", host))
 		}
 	}
-	if p.Auth.BindIP && len(k.IPs) > 0 {
+	if p.Auth.BindIP && len(k.IPs) > 0 && !deviates(r, devIPUnchecked) {
 		ip := clientIP(r)
 		allowed := false
 		for _, a := range k.IPs {

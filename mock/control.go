@@ -26,6 +26,11 @@ import (
 //	DELETE /__opsconform/profiles/{profile}/keys/{id}/budget   reset them
 //	GET    /__opsconform/profiles/{profile}/users
 //	POST   /__opsconform/profiles/{profile}/users/{id}/{action} deactivate, activate, disable-api, enable-api
+//	GET    /__opsconform/faults                                active faults and deviations
+//	POST   /__opsconform/faults                                inject one (a Fault as JSON)
+//	DELETE /__opsconform/faults                                clear every fault
+//	DELETE /__opsconform/faults/{id}                           clear one
+//	GET    /__opsconform/deviations                            the deviations that apply to the served profiles
 func (s *Server) controlHandler() http.Handler {
 	mux := http.NewServeMux()
 	p := ControlPrefix
@@ -83,6 +88,14 @@ func (s *Server) controlHandler() http.Handler {
 		controlJSON(w, http.StatusOK, k)
 	})
 	mux.HandleFunc("DELETE "+p+"profiles/{profile}/keys/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if s.faults.standing(r.PathValue("profile"), devDeleteKeepsKey) {
+			if _, err := s.keys.Get(r.PathValue("profile"), r.PathValue("id")); err != nil {
+				controlError(w, err)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
 		if err := s.keys.Delete(r.PathValue("profile"), r.PathValue("id")); err != nil {
 			controlError(w, err)
 			return
@@ -101,6 +114,36 @@ func (s *Server) controlHandler() http.Handler {
 		controlJSON(w, http.StatusOK, users)
 	})
 	mux.HandleFunc("POST "+p+"profiles/{profile}/users/{id}/{action}", s.controlUserAction)
+	mux.HandleFunc("GET "+p+"faults", func(w http.ResponseWriter, _ *http.Request) {
+		controlJSON(w, http.StatusOK, s.faults.list())
+	})
+	mux.HandleFunc("POST "+p+"faults", func(w http.ResponseWriter, r *http.Request) {
+		var f Fault
+		if err := decodeStrict(r, &f); err != nil {
+			controlJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		added, err := s.faults.add(f)
+		if err != nil {
+			controlJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
+			return
+		}
+		controlJSON(w, http.StatusCreated, added)
+	})
+	mux.HandleFunc("DELETE "+p+"faults", func(w http.ResponseWriter, _ *http.Request) {
+		s.faults.remove("")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("DELETE "+p+"faults/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if !s.faults.remove(r.PathValue("id")) {
+			controlJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no fault %q", r.PathValue("id"))})
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("GET "+p+"deviations", func(w http.ResponseWriter, _ *http.Request) {
+		controlJSON(w, http.StatusOK, Deviations(s.profiles))
+	})
 	mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 		controlJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no control endpoint %s %s", r.Method, r.URL.Path)})
 	})
@@ -110,7 +153,7 @@ func (s *Server) controlHandler() http.Handler {
 func (s *Server) controlKeyAction(w http.ResponseWriter, r *http.Request) {
 	profile, id, action := r.PathValue("profile"), r.PathValue("id"), r.PathValue("action")
 	if action == "regenerate" {
-		k, secret, err := s.keys.Regenerate(profile, id)
+		k, secret, err := s.keys.Regenerate(profile, id, s.faults.standing(profile, devRegenerateKeepsOld))
 		if err != nil {
 			controlError(w, err)
 			return
@@ -225,4 +268,22 @@ func controlJSON(w http.ResponseWriter, status int, v any) {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	_ = enc.Encode(v)
+}
+
+// budgetsHandler serves a key's counters (GET) and resets them (DELETE).
+func (s *Server) budgetsHandler(w http.ResponseWriter, r *http.Request) {
+	profile, id := r.PathValue("profile"), r.PathValue("id")
+	p := s.byName[profile]
+	if p == nil {
+		controlError(w, fmt.Errorf("%w: %q", ErrNoProfile, profile))
+		return
+	}
+	if _, err := s.keys.Get(profile, id); err != nil {
+		controlError(w, err)
+		return
+	}
+	if r.Method == http.MethodDelete {
+		s.limiter.resetKey(profile, id)
+	}
+	controlJSON(w, http.StatusOK, s.limiter.budgets(p, id))
 }

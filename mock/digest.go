@@ -114,6 +114,13 @@ func (s *Server) authenticateDigest(p *specs.Profile, r *http.Request) (*Authent
 	if h == "" {
 		return nil, challenge("", false)
 	}
+	if deviates(r, devWrongSchemeAccepted) {
+		if user, pass, ok := r.BasicAuth(); ok {
+			if auth, private, found := s.keys.DigestKey(p.Name, user); found && subtle.ConstantTimeCompare([]byte(pass), []byte(private)) == 1 {
+				return auth, nil
+			}
+		}
+	}
 	if !digest.IsDigest(h) {
 		return nil, challenge("The Authorization header must use the Digest scheme.", false)
 	}
@@ -128,9 +135,9 @@ func (s *Server) authenticateDigest(p *specs.Profile, r *http.Request) (*Authent
 		return nil, challenge(fmt.Sprintf("The Digest realm must be %q.", d.Realm), false)
 	case cred.QOP != d.QOP:
 		return nil, challenge(fmt.Sprintf("The Digest qop must be %q.", d.QOP), false)
-	case !algorithmAllowed(d, cred.Algorithm):
+	case !algorithmAllowed(d, cred.Algorithm) && !(deviates(r, devDigestSHA256Only) && cred.Algorithm == "SHA-256"):
 		return nil, challenge(fmt.Sprintf("The Digest algorithm must be one of %s.", strings.Join(d.Algorithms, ", ")), false)
-	case cred.URI != r.RequestURI && cred.URI != r.URL.RequestURI():
+	case cred.URI != r.RequestURI && cred.URI != r.URL.RequestURI() && !deviates(r, devDigestURIUnchecked):
 		return nil, challenge("The Digest uri does not match the request.", false)
 	case cred.Nc < 1 || cred.Cnonce == "":
 		return nil, challenge("The Digest credentials lack nc or cnonce.", false)
@@ -149,13 +156,17 @@ func (s *Server) authenticateDigest(p *specs.Profile, r *http.Request) (*Authent
 		return nil, challenge("", false)
 	}
 	// The response is right; only now does the nonce count, so a wrong guess cannot burn it.
+	stale := !deviates(r, devDigestStaleFalse)
 	switch ns.use(cred.Nonce, cred.Nc) {
 	case nonceUnknown:
-		return nil, challenge("The Digest nonce was not issued by this server.", false)
+		// RFC 7616: a right response on a nonce the server does not know is stale.
+		return nil, challenge("The Digest nonce was not issued by this server, or has been forgotten.", stale)
 	case nonceStale:
-		return nil, challenge("The Digest nonce has expired.", true)
+		return nil, challenge("The Digest nonce has expired.", stale)
 	case nonceReplayed:
-		return nil, challenge("The Digest nonce count was already used: replayed request.", false)
+		if !deviates(r, devDigestReplayAccepted) {
+			return nil, challenge("The Digest nonce count was already used: replayed request.", false)
+		}
 	}
 	return auth, nil
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -78,7 +79,7 @@ func (g *generator) value(s *base.Schema, name string, useExamples bool, depth i
 			for prop, proxy := range s.Properties.FromOldest() {
 				// Deep down only required properties: an optional self-reference
 				// (a pet's parent) then ends instead of running into the depth cap.
-				if depth >= optionalDepth && !contains(s.Required, prop) {
+				if depth >= optionalDepth && !slices.Contains(s.Required, prop) {
 					continue
 				}
 				out[prop] = g.value(proxy.Schema(), prop, useExamples, depth+1)

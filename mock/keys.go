@@ -57,6 +57,8 @@ type storedKey struct {
 	Key
 	secretHash [sha256.Size]byte // bearer and apikey modes
 	private    string            // digest mode: the server must know it to check responses
+	// previous are secrets a regeneration kept working (the regenerate-keeps-old deviation).
+	previous [][sha256.Size]byte
 }
 
 // ring is one profile's users and keys.
@@ -166,6 +168,9 @@ func (r *ring) remove(id string) {
 		return
 	}
 	delete(r.bySecret, sk.secretHash)
+	for _, h := range sk.previous {
+		delete(r.bySecret, h)
+	}
 	if sk.PublicKey != "" {
 		delete(r.byPublic, sk.PublicKey)
 	}
@@ -212,7 +217,7 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 		return nil, false
 	}
 	sk := r.keys[id]
-	if subtle.ConstantTimeCompare(sk.secretHash[:], h[:]) != 1 {
+	if subtle.ConstantTimeCompare(sk.secretHash[:], h[:]) != 1 && !slices.Contains(sk.previous, h) {
 		return nil, false
 	}
 	return r.snapshot(sk), true
@@ -337,8 +342,9 @@ func (s *Store) Delete(profile, id string) error {
 }
 
 // Regenerate gives a key a new secret: the old one stops working at once and
-// the new one is returned this once.
-func (s *Store) Regenerate(profile, id string) (Key, string, error) {
+// the new one is returned this once. keepOld keeps the old secret working
+// too, as the regenerate-keeps-old deviation does.
+func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error) {
 	var out Key
 	var secret string
 	err := s.update(profile, id, func(r *ring, sk *storedKey) error {
@@ -346,7 +352,11 @@ func (s *Store) Regenerate(profile, id string) (Key, string, error) {
 		if r.profile.Auth.Mode == specs.AuthDigest {
 			sk.private = secret
 		} else {
-			delete(r.bySecret, sk.secretHash)
+			if keepOld {
+				sk.previous = append(sk.previous, sk.secretHash)
+			} else {
+				delete(r.bySecret, sk.secretHash)
+			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
 		}

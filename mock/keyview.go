@@ -1,7 +1,6 @@
 package mock
 
 import (
-	"fmt"
 	"net/url"
 	"slices"
 	"sort"
@@ -16,14 +15,14 @@ import (
 // caller's own key (whoami) and key management (MongoDB's apiKeys). Keys are
 // shown through the operation's schema: each property is filled from the key
 // by its name (id, desc, publicKey, privateKey, roles, scopes, expiresAt, user…).
-func (s *Server) answerKeys(x *exchange) {
+func (s *Server) answerKeys(x *exchange) *failure {
 	res := x.op.Resource
 	p := x.profile
 	parent := x.params[res.Parent]
 	switch res.Action {
 	case specs.ActionWhoAmI:
 		s.respond(x, s.keyView(x, x.auth.Key, x.auth.Owner, ""))
-		return
+		return nil
 	case specs.ActionList:
 		keys, _ := s.keys.Keys(p.Name)
 		visible := keys[:0]
@@ -32,12 +31,11 @@ func (s *Server) answerKeys(x *exchange) {
 				visible = append(visible, k)
 			}
 		}
-		s.list(x, len(visible), func(i int) any { return s.keyView(x, visible[i], nil, "") })
-		return
+		return s.list(x, len(visible), func(i int) any { return s.keyView(x, visible[i], nil, "") })
 	case specs.ActionCreate:
-		body, ok := s.readJSONBody(x)
-		if !ok {
-			return
+		body, f := x.jsonBody()
+		if f != nil {
+			return f
 		}
 		spec := KeySpec{Description: str(body, "desc", "description"), Name: str(body, "name"), Scopes: []string{}}
 		if x.auth != nil {
@@ -48,35 +46,39 @@ func (s *Server) answerKeys(x *exchange) {
 		}
 		k, secret, err := s.keys.Create(p.Name, spec)
 		if err != nil {
-			s.writeError(x, specs.InvalidBody, err.Error())
-			return
+			return fail(specs.InvalidBody, "%v", err)
+		}
+		if x.faults.has(devCreatedSecretRedacted) {
+			secret = ""
 		}
 		s.respond(x, s.keyView(x, k, nil, secret))
-		return
+		return nil
 	}
 
 	id := x.params[res.ID]
 	k, err := s.keys.Get(p.Name, id)
 	// A key of another organization is as absent as one that never existed.
 	if err != nil || res.Action != specs.ActionAssign && parent != "" && !boundTo(k, parent) {
-		s.writeError(x, specs.NotFound, fmt.Sprintf("No API key %s here.", id))
-		return
+		return fail(specs.NotFound, "No API key %s here.", id)
 	}
 	switch res.Action {
 	case specs.ActionGet:
 		s.respond(x, s.keyView(x, k, nil, ""))
 	case specs.ActionDelete:
+		if x.faults.has(devDeleteKeepsKey) {
+			s.respond(x, nil)
+			return nil
+		}
 		if err := s.keys.Delete(p.Name, id); err != nil {
-			s.writeError(x, specs.NotFound, err.Error())
-			return
+			return fail(specs.NotFound, "%v", err)
 		}
 		s.respond(x, nil)
 	case specs.ActionUpdate, specs.ActionAssign, specs.ActionUnassign:
 		body := map[string]any{}
 		if res.Action != specs.ActionUnassign {
-			var ok bool
-			if body, ok = s.readJSONBody(x); !ok {
-				return
+			var f *failure
+			if body, f = x.jsonBody(); f != nil {
+				return f
 			}
 		}
 		updated, err := s.keys.Update(p.Name, id, func(k *Key) error {
@@ -89,13 +91,13 @@ func (s *Server) answerKeys(x *exchange) {
 			return nil
 		})
 		if err != nil {
-			s.writeError(x, specs.NotFound, err.Error())
-			return
+			return fail(specs.NotFound, "%v", err)
 		}
 		s.respond(x, s.keyView(x, updated, nil, ""))
 	default:
-		s.writeError(x, specs.MethodNotAllowed, fmt.Sprintf("%s is not a key action.", res.Action))
+		return fail(specs.MethodNotAllowed, "%s is not a key action.", res.Action)
 	}
+	return nil
 }
 
 // boundTo reports whether any of the key's grants is bound to entity.
@@ -187,6 +189,9 @@ func (s *Server) keyField(x *exchange, k Key, owner *User, secret, name string, 
 	case "privatekey", "secret", "key":
 		if secret != "" {
 			return secret, true
+		}
+		if clear, ok := s.leakedSecret(x, k); ok {
+			return clear, true
 		}
 		return k.Redacted, true
 	case "scopes":

@@ -3,6 +3,7 @@ package mock
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 
 	"github.com/opsconform/opsconform/specs"
@@ -43,7 +44,7 @@ func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
 	if sch := successSchema(p, op); sch != nil && sch.Properties != nil {
 		for name, proxy := range sch.Properties.FromOldest() {
 			ps := proxy.Schema()
-			if ps == nil || !contains(sch.Required, name) {
+			if ps == nil || !slices.Contains(sch.Required, name) {
 				continue
 			}
 			if ps.Example != nil {

@@ -3,7 +3,6 @@ package mock
 import (
 	"fmt"
 	"math"
-	"net/http"
 	"sort"
 	"strconv"
 	"sync"
@@ -130,36 +129,44 @@ func (l *limiter) resetKey(profile, key string) {
 func (l *limiter) resetAll() { l.m.Clear() }
 
 // rateLimit spends the request from its key's budget and sets the headers
-// the profile documents. It writes the 429 and returns false when the budget
-// is spent. Only requests that passed authentication and authorization get
-// here: refusals for auth do not spend a key's budget.
-func (s *Server) rateLimit(x *exchange) bool {
+// the profile documents; past the budget it fails with 429. Only requests
+// that passed authentication and authorization get here: refusals for auth
+// do not spend a key's budget.
+func (s *Server) rateLimit(x *exchange) *failure {
 	p := x.profile
 	lim, ok := p.RateLimits.Classes[x.op.Class]
 	if !ok || x.auth == nil {
-		return true
+		return nil
 	}
-	d := s.limiter.take(budgetKey{p.Name, x.auth.Key.ID, x.op.Class}, lim)
+	bk := budgetKey{p.Name, x.auth.Key.ID, x.op.Class}
+	lim = s.deviateLimit(x, &bk, lim)
+	d := s.limiter.take(bk, lim)
 	h := x.w.Header()
-	resetSecs := int64(math.Ceil(float64(d.reset.UnixNano()) / 1e9))
-	if p.RateLimits.Headers == specs.HeadersXRateLimit {
+	untilReset := d.reset.Sub(s.now())
+	if p.RateLimits.Headers == specs.HeadersXRateLimit && !(d.allowed && x.faults.has(devRateLimitHeadersOnlyOn429)) {
 		// Assigned directly: Header.Set would canonicalise to X-Ratelimit-Limit,
 		// and the vendor documents X-RateLimit-Limit.
 		h["X-RateLimit-Limit"] = []string{strconv.Itoa(d.limit)}
-		h["X-RateLimit-Remaining"] = []string{strconv.Itoa(d.remaining)}
-		h["X-RateLimit-Reset"] = []string{strconv.FormatInt(resetSecs, 10)}
+		h["X-RateLimit-Remaining"] = []string{strconv.Itoa(s.deviateRemaining(x, d))}
+		h["X-RateLimit-Reset"] = []string{s.deviateReset(x, d.reset, untilReset)}
 	}
-	untilReset := d.reset.Sub(s.now())
 	if s.opts.IETFRateLimitHeaders {
 		h["RateLimit-Policy"] = []string{fmt.Sprintf(`"%s";q=%d;w=%d`, x.op.Class, d.limit, ceilSeconds(d.window))}
 		h["RateLimit"] = []string{fmt.Sprintf(`"%s";r=%d;t=%d`, x.op.Class, d.remaining, ceilSeconds(untilReset))}
 	}
 	if d.allowed {
-		return true
+		return nil
 	}
-	h["Retry-After"] = []string{strconv.FormatInt(max(ceilSeconds(untilReset), 1), 10)}
-	s.writeError(x, specs.RateLimited, "")
-	return false
+	if retry, ok := s.deviateRetryAfter(x, max(ceilSeconds(untilReset), 1)); ok {
+		h["Retry-After"] = []string{strconv.FormatInt(retry, 10)}
+	}
+	return &failure{kind: specs.RateLimited}
+}
+
+// resetSeconds is X-RateLimit-Reset as documented: the Unix time, in whole
+// seconds rounded up, when the window closes.
+func resetSeconds(reset time.Time) string {
+	return strconv.FormatInt(int64(math.Ceil(float64(reset.UnixNano())/1e9)), 10)
 }
 
 // ceilSeconds rounds a duration up to whole seconds, as Retry-After wants.
@@ -168,22 +175,4 @@ func ceilSeconds(d time.Duration) int64 {
 		return 0
 	}
 	return int64(math.Ceil(d.Seconds()))
-}
-
-// budgetsHandler serves a key's counters (GET) and resets them (DELETE).
-func (s *Server) budgetsHandler(w http.ResponseWriter, r *http.Request) {
-	profile, id := r.PathValue("profile"), r.PathValue("id")
-	p := s.byName[profile]
-	if p == nil {
-		controlError(w, fmt.Errorf("%w: %q", ErrNoProfile, profile))
-		return
-	}
-	if _, err := s.keys.Get(profile, id); err != nil {
-		controlError(w, err)
-		return
-	}
-	if r.Method == http.MethodDelete {
-		s.limiter.resetKey(profile, id)
-	}
-	controlJSON(w, http.StatusOK, s.limiter.budgets(p, id))
 }

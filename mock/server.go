@@ -4,14 +4,11 @@
 package mock
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -22,9 +19,6 @@ import (
 
 // ControlPrefix is where the mock's own control API lives, like WireMock's /__admin.
 const ControlPrefix = "/__opsconform/"
-
-// maxBody bounds request bodies: a mock must not be made to buffer gigabytes.
-const maxBody = 1 << 20
 
 // Options configure a Server.
 type Options struct {
@@ -45,6 +39,9 @@ type Options struct {
 	TimeScale float64
 	// IETFRateLimitHeaders adds the IETF draft's RateLimit-Policy and RateLimit fields.
 	IETFRateLimitHeaders bool
+	// Faults are injected from the start: transport faults and named
+	// deviations (see Deviations), each scoped to a profile or operation.
+	Faults []Fault
 }
 
 // Server is a mock of one or more profiles.
@@ -62,7 +59,8 @@ type Server struct {
 	limiter    *limiter
 	control    http.Handler
 
-	ops map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
+	ops    map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
+	faults *faultSet                    // transport faults and deviations, from flags and the control API
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
@@ -89,6 +87,11 @@ func New(opts Options) (*Server, error) {
 		log: opts.Logger, requests: newRequestLog(200), limiter: newLimiter(opts.Now, opts.TimeScale),
 		ops: map[*specs.Operation]*opInfo{},
 	}
+	faults, err := newFaultSet(opts.Profiles, opts.Seed, opts.Faults)
+	if err != nil {
+		return nil, err
+	}
+	s.faults = faults
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
 		for _, op := range p.Operations {
@@ -140,18 +143,9 @@ func (s *Server) dataset(profile string) *dataset {
 	return s.data[profile]
 }
 
-// exchange is one request in flight: what the pipeline learned so far.
-type exchange struct {
-	w       http.ResponseWriter
-	r       *http.Request
-	profile *specs.Profile
-	op      *specs.Operation
-	params  map[string]string
-	auth    *Authenticated
-	status  int
-}
-
-// ServeHTTP runs the pipeline: route, authenticate, authorize, answer.
+// ServeHTTP runs the pipeline. Every stage returns a *failure when the
+// request must stop; the failure is written once, here, in the vendor's
+// envelope. A transport fault may abort the connection instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
 	if strings.HasPrefix(r.URL.Path, ControlPrefix) && s.control != nil {
@@ -161,191 +155,85 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	x := &exchange{w: w, r: r}
 	defer func() {
 		if v := recover(); v != nil {
+			if v == http.ErrAbortHandler {
+				x.status = -1 // an injected fault closed the connection on purpose
+				s.record(x, start)
+				panic(v)
+			}
 			// A bug in the mock must not look like the vendor's behaviour: say so.
 			s.log.Error("mock: panic", "error", fmt.Sprint(v), "method", r.Method, "path", r.URL.Path)
 			if x.status == 0 {
-				s.writeError(x, specs.Internal, "opsconform mock: internal error: "+fmt.Sprint(v))
+				s.writeFailure(x, fail(specs.Internal, "opsconform mock: internal error: %v", v))
 			}
 		}
 		s.record(x, start)
 	}()
-	s.serve(x)
+	if f := s.serve(x); f != nil {
+		s.writeFailure(x, f)
+	}
 }
 
-func (s *Server) serve(x *exchange) {
+// serve is the pipeline, top to bottom: route, inject faults, authenticate,
+// authorize, limit, read and validate the request, answer.
+func (s *Server) serve(x *exchange) *failure {
+	if f := s.route(x); f != nil {
+		return f
+	}
+	if f := s.injectFaults(x); f != nil {
+		return f
+	}
+	if !x.op.Public {
+		auth, alt, f := s.authenticate(x.profile, x.op, x.r)
+		if f != nil {
+			return s.deviateAuth(x, f)
+		}
+		x.auth = auth
+		if f := s.authorizeExchange(x, alt); f != nil {
+			return f
+		}
+	}
+	if f := s.rateLimit(x); f != nil {
+		return f
+	}
+	if methodsWithBody[x.r.Method] {
+		if f := x.readBody(); f != nil {
+			return f
+		}
+	}
+	if f := s.validateRequest(x); f != nil {
+		return f
+	}
+	return s.answer(x)
+}
+
+// route finds the operation: 404 or 405 (with the methods allowed) when none matches.
+func (s *Server) route(x *exchange) *failure {
 	r := x.r
 	rt, params, allowed := s.router.match(r.Method, r.URL.EscapedPath())
 	if rt == nil {
 		x.profile = s.router.owner(s.profiles, r.URL.Path)
+		x.faults = s.faults.active(x.profile, nil)
 		if len(allowed) > 0 {
-			x.w.Header().Set("Allow", strings.Join(allowed, ", "))
-			s.writeError(x, specs.MethodNotAllowed, fmt.Sprintf("%s is not allowed here; allowed: %s.", r.Method, strings.Join(allowed, ", ")))
-			return
+			f := fail(specs.MethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allowed, ", "))
+			f.allow = allowed
+			return f
 		}
-		s.writeError(x, specs.NotFound, fmt.Sprintf("No operation is served at %s.", r.URL.Path))
-		return
+		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path)
 	}
-	x.profile, x.op, x.params = rt.profile, rt.op, params
-	if !x.op.Public {
-		auth, alt, fail := s.authenticate(x.profile, x.op, r)
-		if fail != nil {
-			s.writeAuthFailure(x, fail)
-			return
-		}
-		x.auth = auth
-		if fail := authorize(x.profile, x.op, auth, alt, params); fail != nil {
-			s.writeAuthFailure(x, fail)
-			return
-		}
-	}
-	if !s.rateLimit(x) {
-		return
-	}
-	var body []byte
-	if methodsWithBody[r.Method] {
-		// Buffered once, bounded: the validator and the operation both read it.
-		var err error
-		if body, err = io.ReadAll(http.MaxBytesReader(x.w, r.Body, maxBody)); err != nil {
-			s.writeError(x, specs.InvalidBody, fmt.Sprintf("The request body could not be read: %v.", err))
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	if !s.validateRequest(x) {
-		return
-	}
-	if body != nil {
-		r.Body = io.NopCloser(bytes.NewReader(body))
-	}
-	s.answer(x)
+	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op]
+	x.faults = s.faults.active(x.profile, x.op)
+	return nil
 }
 
-func (s *Server) writeAuthFailure(x *exchange, f *authFailure) {
-	for _, c := range f.challenges {
-		x.w.Header().Add("WWW-Authenticate", c)
+// authorizeExchange applies the operation's scopes, unless a deviation makes
+// the mock forget them the way a careless implementation does.
+func (s *Server) authorizeExchange(x *exchange, alt specs.Alternative) *failure {
+	if s.skipAuthorization(x) {
+		return nil
 	}
-	s.writeErrorStatus(x, f.kind, f.status, f.message)
-}
-
-// writeError answers with the profile's error envelope for kind.
-func (s *Server) writeError(x *exchange, kind specs.ErrorKind, message string, params ...string) {
-	s.writeErrorStatus(x, kind, 0, message, params...)
-}
-
-func (s *Server) writeErrorStatus(x *exchange, kind specs.ErrorKind, status int, message string, params ...string) {
-	if x.profile == nil {
-		body, _ := json.Marshal(map[string]string{"error": message})
-		x.w.Header().Set("Content-Type", "application/json")
-		s.writeBody(x, statusOr(status, http.StatusNotFound), body)
-		return
+	f := authorize(x.profile, x.op, x.auth, alt, x.params)
+	if f != nil && x.faults.has(devForbiddenAs401) {
+		f.kind, f.status = specs.Unauthenticated, 0
 	}
-	st, body := x.profile.Errors.Render(kind, message, params...)
-	if status != 0 {
-		st = status
-	}
-	x.w.Header().Set("Content-Type", x.profile.Errors.ContentType)
-	if x.auth != nil && s.envelopeRequested(x) {
-		// MongoDB's envelope=true: errors too come back as {status, content} with HTTP 200.
-		var content any
-		_ = json.Unmarshal(body, &content)
-		s.writeJSON(x, http.StatusOK, map[string]any{"status": st, "content": content})
-		return
-	}
-	s.writeBody(x, st, body)
-}
-
-func statusOr(status, def int) int {
-	if status != 0 {
-		return status
-	}
-	return def
-}
-
-// writeJSON marshals v (indented when the profile's pretty flag asks) and writes it.
-func (s *Server) writeJSON(x *exchange, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // links carry "&", which vendors send as is
-	if x.profile != nil && x.profile.Envelope.PrettyParam != "" && queryBool(x.r, x.profile.Envelope.PrettyParam) {
-		enc.SetIndent("", "  ")
-	}
-	err := enc.Encode(v)
-	body := bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
-	if err != nil {
-		s.writeError(x, specs.Internal, "opsconform mock: cannot encode the response: "+err.Error())
-		return
-	}
-	if x.w.Header().Get("Content-Type") == "" {
-		x.w.Header().Set("Content-Type", "application/json")
-	}
-	s.writeBody(x, status, body)
-}
-
-func (s *Server) writeBody(x *exchange, status int, body []byte) {
-	x.status = status
-	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
-	x.w.WriteHeader(status)
-	if x.r.Method != http.MethodHead && status != http.StatusNoContent {
-		_, _ = x.w.Write(body)
-	}
-}
-
-// queryBool reads a boolean query flag; only "true" (any case) turns it on.
-func queryBool(r *http.Request, name string) bool {
-	return strings.EqualFold(r.URL.Query().Get(name), "true")
-}
-
-func (s *Server) envelopeRequested(x *exchange) bool {
-	p := x.profile
-	return p.Envelope.EnvelopeParam != "" && queryBool(x.r, p.Envelope.EnvelopeParam)
-}
-
-// readJSONBody decodes a JSON object body, bounded in size. A missing,
-// oversized or malformed body is the client's mistake: 400, never 500.
-func (s *Server) readJSONBody(x *exchange) (map[string]any, bool) {
-	data, err := io.ReadAll(http.MaxBytesReader(x.w, x.r.Body, maxBody))
-	if err != nil {
-		s.writeError(x, specs.InvalidBody, fmt.Sprintf("The request body could not be read: %v.", err))
-		return nil, false
-	}
-	if len(bytes.TrimSpace(data)) == 0 {
-		if x.op.Body != nil && x.op.Body.Required {
-			s.writeError(x, specs.InvalidBody, "A JSON request body is required.")
-			return nil, false
-		}
-		return map[string]any{}, true
-	}
-	var body map[string]any
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	if err := dec.Decode(&body); err != nil {
-		s.writeError(x, specs.InvalidBody, fmt.Sprintf("The request body is not a JSON object: %v.", err))
-		return nil, false
-	}
-	if dec.More() {
-		s.writeError(x, specs.InvalidBody, "The request body has data after the JSON object.")
-		return nil, false
-	}
-	return normalizeNumbers(body).(map[string]any), true
-}
-
-// normalizeNumbers turns json.Number into int64 or float64 as the value allows.
-func normalizeNumbers(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = normalizeNumbers(e)
-		}
-	case []any:
-		for i, e := range x {
-			x[i] = normalizeNumbers(e)
-		}
-	case json.Number:
-		if i, err := x.Int64(); err == nil {
-			return i
-		}
-		f, _ := x.Float64()
-		return f
-	}
-	return v
+	return f
 }

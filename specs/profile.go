@@ -49,7 +49,7 @@ type Profile struct {
 // LifecycleEvents are the key lifecycle events a profile may document: each
 // must make the key unusable from the next request on, except shown-once,
 // which says a new key's secret appears once and is redacted afterwards.
-var LifecycleEvents = []string{"revoke", "expire", "disable", "regenerate", "delete", "deactivate-owner", "shown-once"}
+var LifecycleEvents = []string{"revoke", "expire", "disable", "regenerate", "delete", "deactivate-owner", "shown-once", "disable-api"}
 
 // Documents reports whether the vendor documents a lifecycle event.
 func (p *Profile) Documents(event string) bool { return slicesContain(p.Lifecycle, event) }

@@ -10,10 +10,13 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/mock"
+	"github.com/opsconform/opsconform/specs"
 	"github.com/spf13/pflag"
 )
 
@@ -26,6 +29,9 @@ type mockOptions struct {
 	quiet     bool
 	timeScale float64
 	ietf      bool
+	faults    []string
+	deviate   []string
+	listDevs  bool
 }
 
 func mockCommand() *command {
@@ -57,6 +63,9 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
+			fs.StringArrayVar(&o.faults, "fault", nil, "inject a `FAULT`, repeatable: kind=latency|reset|empty|malformed|truncate|status|deviation with\nprofile, operation, probability, count, status, latency, latencyMax, deviation (key=value,… or JSON)")
+			fs.StringArrayVar(&o.deviate, "deviate", nil, "break one documented rule the way a real implementation would, repeatable: a `NAME` from --list-deviations,\noptionally NAME@PROFILE")
+			fs.BoolVar(&o.listDevs, "list-deviations", false, "print every deviation with the requirements it breaks, and exit")
 			return o
 		},
 		run: runMock,
@@ -72,6 +81,13 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.listDevs {
+		return listDeviations(out, ps)
+	}
+	faults, err := o.faultList()
+	if err != nil {
+		return err
+	}
 	var fix fs.FS
 	if o.fixtures != "" {
 		if st, err := os.Stat(o.fixtures); err != nil || !st.IsDir() {
@@ -84,7 +100,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		logOut = io.Discard
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
-		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
 	if err != nil {
 		return err
 	}
@@ -106,6 +122,13 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	if !o.noControl {
 		fmt.Fprintf(out, "  %-20s %s%s\n", "control API", base, mock.ControlPrefix)
+	}
+	for _, f := range faults {
+		what := string(f.Kind)
+		if f.Deviation != "" {
+			what = "deviation " + f.Deviation
+		}
+		fmt.Fprintf(out, "  fault: %s%s\n", what, scopeNote(f))
 	}
 	if demos := srv.Demos(base); len(demos) > 0 {
 		fmt.Fprintf(out, "\nTry it (demo keys from the fixtures):\n")
@@ -131,4 +154,52 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		}
 		return nil
 	}
+}
+
+// faultList reads --fault and --deviate into faults.
+func (o *mockOptions) faultList() ([]mock.Fault, error) {
+	var out []mock.Fault
+	for _, s := range o.faults {
+		f, err := mock.ParseFault(s)
+		if err != nil {
+			return nil, usageError{"--fault: " + err.Error()}
+		}
+		out = append(out, f)
+	}
+	for _, name := range o.deviate {
+		name, profile, _ := strings.Cut(strings.TrimSpace(name), "@")
+		out = append(out, mock.Fault{Kind: mock.FaultDeviation, Deviation: name, Profile: profile})
+	}
+	return out, nil
+}
+
+func scopeNote(f mock.Fault) string {
+	var parts []string
+	if f.Profile != "" {
+		parts = append(parts, "profile "+f.Profile)
+	}
+	if f.Operation != "" {
+		parts = append(parts, "operation "+f.Operation)
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
+}
+
+// listDeviations prints each deviation with the requirements it breaks on
+// each profile it applies to.
+func listDeviations(out io.Writer, ps []*specs.Profile) error {
+	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "DEVIATION\tBREAKS\tHOW")
+	for _, d := range mock.Deviations(ps) {
+		var ids []string
+		for _, p := range d.Profiles {
+			for _, b := range d.Breaks {
+				ids = append(ids, strings.ToUpper(p)+"-"+b)
+			}
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, strings.Join(ids, " "), d.Summary)
+	}
+	return tw.Flush()
 }

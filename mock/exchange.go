@@ -1,0 +1,208 @@
+package mock
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/opsconform/opsconform/specs"
+)
+
+// maxBody bounds request bodies: a mock must not be made to buffer gigabytes.
+const maxBody = 1 << 20
+
+// exchange is one request in flight: what the pipeline has learned so far.
+// Stages fill it in and return a *failure when the request must stop; only
+// the write helpers below put bytes on the wire.
+type exchange struct {
+	w       http.ResponseWriter
+	r       *http.Request
+	profile *specs.Profile
+	op      *specs.Operation
+	info    *opInfo
+	params  map[string]string
+	auth    *Authenticated
+	body    []byte     // the request body, read once and bounded
+	query   url.Values // parsed once
+	faults  *activeFaults
+
+	status int // what was written, for the request log
+}
+
+// failure is why a request does not reach its operation's answer, or why
+// the operation could not answer. It is written in one place, writeFailure,
+// in the vendor's error envelope.
+type failure struct {
+	kind       specs.ErrorKind
+	status     int // overrides the kind's status (OpManager's API-disabled 403)
+	message    string
+	params     []string // offending parameter names, for envelopes that list them
+	challenges []string // WWW-Authenticate values
+	allow      []string // for 405
+}
+
+// authFailure is the failure authentication and authorization return.
+type authFailure = failure
+
+func fail(kind specs.ErrorKind, format string, args ...any) *failure {
+	return &failure{kind: kind, message: fmt.Sprintf(format, args...)}
+}
+
+// queryValues parses the query string once per exchange.
+func (x *exchange) queryValues() url.Values {
+	if x.query == nil {
+		x.query = x.r.URL.Query()
+	}
+	return x.query
+}
+
+// queryBool reads a boolean query flag; only "true" (any case) turns it on.
+func (x *exchange) queryBool(name string) bool {
+	return strings.EqualFold(x.queryValues().Get(name), "true")
+}
+
+func (x *exchange) envelopeRequested() bool {
+	p := x.profile
+	return p != nil && p.Envelope.EnvelopeParam != "" && x.queryBool(p.Envelope.EnvelopeParam)
+}
+
+// readBody buffers the request body once, bounded. An oversized body is the
+// client's mistake: 413 in the vendor's envelope, never a 500.
+func (x *exchange) readBody() *failure {
+	if x.r.Body == nil || x.r.Body == http.NoBody {
+		return nil
+	}
+	data, err := io.ReadAll(http.MaxBytesReader(x.w, x.r.Body, maxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return &failure{kind: specs.InvalidBody, status: http.StatusRequestEntityTooLarge,
+				message: fmt.Sprintf("The request body is larger than %d bytes.", maxBody)}
+		}
+		return fail(specs.InvalidBody, "The request body could not be read: %v.", err)
+	}
+	x.body = data
+	x.r.Body = io.NopCloser(bytes.NewReader(data))
+	return nil
+}
+
+// jsonBody decodes the buffered body as one JSON object. A missing or
+// malformed body is the client's mistake: 400, never 500.
+func (x *exchange) jsonBody() (map[string]any, *failure) {
+	if len(bytes.TrimSpace(x.body)) == 0 {
+		if x.op.Body != nil && x.op.Body.Required {
+			return nil, fail(specs.InvalidBody, "A JSON request body is required.")
+		}
+		return map[string]any{}, nil
+	}
+	var body map[string]any
+	dec := json.NewDecoder(bytes.NewReader(x.body))
+	dec.UseNumber()
+	if err := dec.Decode(&body); err != nil {
+		return nil, fail(specs.InvalidBody, "The request body is not a JSON object: %v.", err)
+	}
+	if dec.More() {
+		return nil, fail(specs.InvalidBody, "The request body has data after the JSON object.")
+	}
+	return normalizeNumbers(body).(map[string]any), nil
+}
+
+// normalizeNumbers turns json.Number into int64 or float64 as the value allows.
+func normalizeNumbers(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeNumbers(e)
+		}
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeNumbers(e)
+		}
+	case json.Number:
+		if i, err := x.Int64(); err == nil {
+			return i
+		}
+		f, _ := x.Float64()
+		return f
+	}
+	return v
+}
+
+// writeFailure answers with the profile's error envelope for f.
+func (s *Server) writeFailure(x *exchange, f *failure) {
+	h := x.w.Header()
+	for _, c := range f.challenges {
+		h.Add("WWW-Authenticate", c)
+	}
+	if len(f.allow) > 0 {
+		h.Set("Allow", strings.Join(f.allow, ", "))
+	}
+	if x.profile == nil {
+		body, _ := json.Marshal(map[string]string{"error": f.message})
+		h.Set("Content-Type", "application/json")
+		s.writeBody(x, statusOr(f.status, http.StatusNotFound), body)
+		return
+	}
+	st, body := x.profile.Errors.Render(f.kind, f.message, f.params...)
+	if f.status != 0 {
+		st = f.status
+	}
+	st, body = s.deviateError(x, f, st, body)
+	if h.Get("Content-Type") == "" {
+		h.Set("Content-Type", x.profile.Errors.ContentType)
+	}
+	if x.auth != nil && x.envelopeRequested() && !x.faults.has(devEnvelopeErrorsKeepStatus) {
+		// MongoDB's envelope=true: errors too come back as {status, content} with HTTP 200.
+		s.writeJSON(x, http.StatusOK, map[string]any{"status": st, "content": json.RawMessage(body)})
+		return
+	}
+	s.writeBody(x, st, body)
+}
+
+func statusOr(status, def int) int {
+	if status != 0 {
+		return status
+	}
+	return def
+}
+
+// writeJSON marshals v (indented when the profile's pretty flag asks) and writes it.
+func (s *Server) writeJSON(x *exchange, status int, v any) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false) // links carry "&", which vendors send as is
+	if x.profile != nil && x.profile.Envelope.PrettyParam != "" && x.queryBool(x.profile.Envelope.PrettyParam) {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		s.writeFailure(x, fail(specs.Internal, "opsconform mock: cannot encode the response: %v", err))
+		return
+	}
+	if x.w.Header().Get("Content-Type") == "" {
+		x.w.Header().Set("Content-Type", "application/json")
+	}
+	s.writeBody(x, status, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+}
+
+// writeBody is where every answer leaves: transport faults that corrupt the
+// body (malformed, truncate) act here.
+func (s *Server) writeBody(x *exchange, status int, body []byte) {
+	x.status = status
+	if x.faults != nil {
+		var done bool
+		if status, body, done = s.faultBody(x, status, body); done {
+			return
+		}
+	}
+	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	x.w.WriteHeader(status)
+	if x.r.Method != http.MethodHead && status != http.StatusNoContent {
+		_, _ = x.w.Write(body)
+	}
+}
