@@ -32,7 +32,7 @@ func (s *Server) answer(x *exchange) *failure {
 		ds.mu.RLock()
 		items := make([]map[string]any, 0, len(c.items))
 		for _, it := range c.items {
-			if !res.BoundOnly || x.auth != nil && boundTo(x.auth.Key, fmt.Sprint(it[c.idField])) {
+			if !res.BoundOnly || x.faults.has(devBoundRolesUnchecked) || x.auth != nil && boundTo(x.auth.Key, fmt.Sprint(it[c.idField])) {
 				items = append(items, it)
 			}
 		}
@@ -201,6 +201,9 @@ func (s *Server) respond(x *exchange, body any) {
 			body.(map[string]any)["_links"] = map[string]any{"self": x.r.URL.Path}
 		}
 	}
+	if x.faults.has(devSuccessNotJSON) {
+		x.w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	}
 	if x.envelopeRequested() && !x.faults.has(devEnvelopeParamIgnored) {
 		if m, ok := body.(map[string]any); ok && x.op.Paginated {
 			m["status"] = status
@@ -244,6 +247,9 @@ func (s *Server) paging(x *exchange) (page, *failure) {
 	read := func(b specs.Bound, policyLow, policyHigh specs.Policy) (int, *failure) {
 		raw, present := q[b.Param]
 		if !present || len(raw) == 0 {
+			if b.Param == pg.Size.Param && x.faults.has(devDefaultPageSizeWrong) {
+				return max(b.Default/2, 1), nil
+			}
 			return b.Default, nil
 		}
 		if len(raw) > 1 {
@@ -327,6 +333,9 @@ func (s *Server) list(x *exchange, total int, item func(i int) any) *failure {
 	w, f := s.paging(x)
 	if f != nil {
 		return f
+	}
+	if w.offset >= total && total > 0 && x.faults.has(devPastLastPageError) {
+		return fail(specs.NotFound, "There is no page %d.", w.number)
 	}
 	window := render(min(w.offset, total), min(w.offset+w.size, total))
 

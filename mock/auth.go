@@ -166,6 +166,9 @@ func (s *Server) authenticateAPIKey(p *specs.Profile, op *specs.Operation, r *ht
 		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("This endpoint does not accept the key in %s %s; send it in %s.", presented.In, presented.Param, where(op))}
 	}
 	key, ok := cutFormat(presented.Format, value)
+	if token, bearer := strings.CutPrefix(value, "Bearer "); !ok && bearer && deviates(r, devWrongSchemeAccepted) {
+		key, ok = token, true
+	}
 	if !ok {
 		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("The %s %s must read %s.", presented.In, presented.Param, strings.ReplaceAll(presented.Format, "{key}", "<key>"))}
 	}

@@ -21,7 +21,7 @@ func TestCurlDigest(t *testing.T) {
 	defer cancel()
 	out, err := exec.CommandContext(ctx, curl, "-sS", "--fail-with-body", "--digest", "--user", k.PublicKey+":"+k.PrivateKey,
 		"--header", "Accept: application/json",
-		h.http.URL+"/api/public/v1.0/orgs/5980cfc70b6d97029d82e3f6/apiKeys?pretty=true").CombinedOutput()
+		h.http.URL+"/api/public/v1.0/orgs/5980cfc70b6d97029d82e3f6/apiKeys?pretty=true&itemsPerPage=500").CombinedOutput()
 	if err != nil {
 		t.Fatalf("curl --digest: %v: %s", err, out)
 	}

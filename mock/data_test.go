@@ -205,12 +205,12 @@ func TestPagingEdgeValues(t *testing.T) {
 			{"page=4&per_page=50", 200, 23}, {"page=1&page=2", 400, -1}, {"page=%ZZ", 400, -1},
 		}},
 		"opmanager": {"/api/json/v2/device/listDevices", []edge{
-			{"page=0", 400, -1}, {"rows=-1", 400, -1}, {"rows=abc", 400, -1}, {"rows=1001", 200, 240},
-			{"rows=1000", 200, 240}, {"", 200, 50}, {"page=999", 200, 0}, {"page=5&rows=50", 200, 40},
+			{"page=0", 400, -1}, {"rows=-1", 400, -1}, {"rows=abc", 400, -1}, {"rows=1001", 200, 1000},
+			{"rows=1000", 200, 1000}, {"", 200, 50}, {"page=999", 200, 0}, {"page=4&rows=300", 200, 200},
 		}},
 		"mongodb-opsmanager": {"/api/public/v1.0/orgs/5980cfc70b6d97029d82e3f6/apiKeys", []edge{
 			{"pageNum=0", 400, -1}, {"itemsPerPage=0", 400, -1}, {"itemsPerPage=501", 400, -1},
-			{"itemsPerPage=abc", 400, -1}, {"itemsPerPage=500", 200, 33}, {"", 200, 33}, {"pageNum=9", 200, 0}, {"itemsPerPage=10&pageNum=4", 200, 3},
+			{"itemsPerPage=abc", 400, -1}, {"itemsPerPage=500", 200, 233}, {"", 200, 100}, {"pageNum=9", 200, 0}, {"itemsPerPage=10&pageNum=24", 200, 3},
 		}},
 		"ivanti-ism": {"/api/odata/businessobject/incidents", []edge{
 			{"$top=0", 400, -1}, {"$skip=-1", 400, -1}, {"$top=abc", 400, -1}, {"$top=101", 200, 100},

@@ -2,6 +2,7 @@ package mock
 
 import (
 	"encoding/json"
+
 	"fmt"
 	"math"
 	"net/http"
@@ -9,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/icholy/digest"
 
 	"github.com/opsconform/opsconform/specs"
 )
@@ -80,6 +83,9 @@ const (
 	devDeprecationHeadersMissing
 	devSchemaExtraField
 	devRequestValidationSkipped
+	devSuccessNotJSON
+	devDefaultPageSizeWrong
+	devPastLastPageError
 
 	// Authentication and authorization.
 	devChallengeMissing
@@ -93,6 +99,8 @@ const (
 	devIPUnchecked
 	devQueryKeyEverywhere
 	devWrongSchemeAccepted
+	devMalformedCredentials400
+	devValidKeyRefused
 
 	// Key lifecycle and secrets.
 	devRevokedKeyAdmitted
@@ -104,6 +112,7 @@ const (
 	devCreatedSecretRedacted
 	devPrivateKeyOnGet
 	devPrivateKeyInList
+	devWhoAmIShowsSecret
 
 	// HTTP Digest.
 	devDigestReplayAccepted
@@ -113,6 +122,7 @@ const (
 	devDigestSHA256Only
 	devDigestUnsigned403
 	devDigestURIUnchecked
+	devDigestPasswordUnchecked
 
 	// Rate limits.
 	devRateLimitDoubled
@@ -224,6 +234,11 @@ func keyManagement(p *specs.Profile) bool {
 		return op.Resource != nil && op.Resource.Source == specs.SourceKeys && op.Resource.Action == specs.ActionGet
 	})
 }
+func hasWhoAmI(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return op.Resource != nil && op.Resource.Action == specs.ActionWhoAmI
+	})
+}
 func rateLimited(p *specs.Profile) bool { return len(p.RateLimits.Classes) > 0 }
 func xRateLimit(p *specs.Profile) bool  { return p.RateLimits.Headers == specs.HeadersXRateLimit }
 func all(preds ...func(*specs.Profile) bool) func(*specs.Profile) bool {
@@ -243,7 +258,7 @@ var deviations = func() []deviationSpec {
 		// Pagination.
 		{devPageSizeIgnored, "page-size-ignored", "ignores the page-size parameter: every page has the default size", []string{"PAGE-007"}, paged},
 		{devShortPages, "short-pages", "silently caps pages at a quarter of the documented maximum", []string{"PAGE-002"}, all(hasMaxSize)},
-		{devPageZeroBased, "page-zero-based", "counts pages from 0: page=1 answers the second page", []string{"PAGE-001", "PAGE-006"}, pageStyle},
+		{devPageZeroBased, "page-zero-based", "counts pages from 0: page=1 answers the second page", []string{"PAGE-006"}, pageStyle},
 		{devSkipIgnored, "skip-ignored", "ignores the skip parameter: every page is the first", []string{"PAGE-006"}, offsetStyle},
 		{devNonNumericAccepted, "non-numeric-accepted", "serves the default page for a non-numeric page size instead of 400", []string{"PAGE-003"}, paged},
 		{devUnderflowAccepted, "underflow-accepted", "serves a page or size below the minimum instead of refusing it", []string{"PAGE-004"}, underflowRejected},
@@ -270,13 +285,16 @@ var deviations = func() []deviationSpec {
 		{devDocumentedHeadersMissing, "documented-headers-missing", "leaves out the response headers the spec marks required", []string{"ENV-005"}, hasRequiredHeaders},
 		{devDeprecationHeadersMissing, "deprecation-headers-missing", "sends no Deprecation or Sunset header on deprecated operations", []string{"STAB-*"}, hasDeprecated},
 		{devSchemaExtraField, "schema-extra-field", "adds an undocumented field to every successful body", []string{"SCHEMA-*"}, nil},
-		{devRequestValidationSkipped, "request-validation-skipped", "accepts request bodies the schema refuses, unknown fields included", []string{"ENV-006"}, nil},
+		{devRequestValidationSkipped, "request-validation-skipped", "accepts request bodies the schema refuses, unknown fields included", []string{"ENV-006"}, func(p *specs.Profile) bool { return p.ClosedCreate() != nil }},
+		{devSuccessNotJSON, "success-not-json", "labels successful answers text/plain", []string{"ENV-001"}, nil},
+		{devDefaultPageSizeWrong, "default-page-size-wrong", "serves a different default page size than documented", []string{"PAGE-001"}, paged},
+		{devPastLastPageError, "past-last-page-error", "answers a page past the last with 404 instead of an empty page", []string{"PAGE-005"}, paged},
 
 		// Authentication and authorization.
 		{devChallengeMissing, "challenge-missing", "sends 401 without WWW-Authenticate", []string{"AUTH-001"}, challenged},
 		{devForbiddenAs401, "forbidden-as-401", "answers a key without permission with 401 instead of 403", []string{"AUTH-006"}, authenticated},
 		{devUnauthenticatedAs403, "unauthenticated-as-403", "answers an unknown key with 403 instead of 401", []string{"AUTH-003"}, authenticated},
-		{devScopesUncheckedOnWrites, "scopes-unchecked-on-writes", "checks scopes on reads only: every write is allowed to any valid key", []string{"AUTH-012"}, hasWrites},
+		{devScopesUncheckedOnWrites, "scopes-unchecked-on-writes", "checks scopes on reads only: every write is allowed to any valid key", []string{"AUTH-012", "AUTH-013"}, hasWrites},
 		{devRoleUnchecked, "role-unchecked", "lets a key's scopes exceed its owner's role", []string{"AUTH-007", "AUTH-013"}, hasRoles},
 		{devBoundRolesUnchecked, "bound-roles-unchecked", "lets a key read organizations and projects it has no role in", []string{"AUTH-014", "AUTH-015"}, hasBindings},
 		{devAPIAccessIgnored, "api-access-ignored", "keeps serving a user whose REST API access is off", []string{"LIFE-008"}, documents("disable-api")},
@@ -284,6 +302,8 @@ var deviations = func() []deviationSpec {
 		{devIPUnchecked, "ip-unchecked", "accepts a key from any client IP", []string{"AUTH-011"}, func(p *specs.Profile) bool { return p.Auth.BindIP }},
 		{devQueryKeyEverywhere, "query-key-everywhere", "accepts the legacy query-parameter key on header-only endpoints", []string{"AUTH-009"}, headerOnlyEndpoints},
 		{devWrongSchemeAccepted, "wrong-scheme-accepted", "accepts the key under another Authorization scheme (Basic, Bearer)", []string{"AUTH-004"}, authenticated},
+		{devMalformedCredentials400, "malformed-credentials-400", "answers malformed credentials with 400 instead of 401", []string{"AUTH-002"}, authenticated},
+		{devValidKeyRefused, "valid-key-refused", "looks for the key where the documentation does not put it, refusing documented requests", []string{"AUTH-005"}, authenticated},
 
 		// Key lifecycle and secrets.
 		{devRevokedKeyAdmitted, "revoked-key-admitted", "keeps accepting a revoked key", []string{"LIFE-001"}, documents("revoke")},
@@ -295,6 +315,7 @@ var deviations = func() []deviationSpec {
 		{devCreatedSecretRedacted, "created-secret-redacted", "redacts the secret in the response that creates the key", []string{"LIFE-007"}, all(documents("shown-once"), keyManagement)},
 		{devPrivateKeyOnGet, "private-key-on-get", "shows the private key in clear when one key is read", []string{"LIFE-009"}, all(documents("shown-once"), keyManagement)},
 		{devPrivateKeyInList, "private-key-in-list", "shows private keys in clear in key lists", []string{"LIFE-007", "LIFE-009"}, all(documents("shown-once"), keyManagement)},
+		{devWhoAmIShowsSecret, "whoami-shows-secret", "echoes the presented key in the who-am-I answer", []string{"LIFE-009"}, all(documents("shown-once"), hasWhoAmI)},
 
 		// HTTP Digest.
 		{devDigestReplayAccepted, "digest-replay-accepted", "accepts a replayed Authorization (same nonce and count)", []string{"AUTH-016"}, digestAuth},
@@ -304,6 +325,7 @@ var deviations = func() []deviationSpec {
 		{devDigestSHA256Only, "digest-sha256-only", "challenges with SHA-256 only, not the documented MD5", []string{"AUTH-008"}, digestAuth},
 		{devDigestUnsigned403, "digest-unsigned-403", "answers an unsigned request with 403 and no challenge", []string{"AUTH-001", "AUTH-008"}, digestAuth},
 		{devDigestURIUnchecked, "digest-uri-unchecked", "accepts a signature made for another URI", []string{"AUTH-018"}, digestAuth},
+		{devDigestPasswordUnchecked, "digest-password-unchecked", "checks that the public key exists but not the response computed from the private key", []string{"AUTH-019"}, digestAuth},
 
 		// Rate limits.
 		{devRateLimitDoubled, "rate-limit-doubled", "admits twice the documented limit", []string{"RATE-002"}, rateLimited},
@@ -403,6 +425,9 @@ func (s *Server) deviateAuth(x *exchange, f *failure) *failure {
 	if a == nil || f.kind != specs.Unauthenticated {
 		return f
 	}
+	if a.has(devMalformedCredentials400) && malformedCredentials(x.profile, x.r) {
+		return &failure{kind: specs.InvalidParameter, message: "Bad Authorization header."}
+	}
 	if a.has(devDigestUnsigned403) && x.r.Header.Get("Authorization") == "" {
 		return &failure{kind: specs.Forbidden, message: "Anonymous access is not allowed."}
 	}
@@ -427,6 +452,36 @@ func (s *Server) deviateAuth(x *exchange, f *failure) *failure {
 	return f
 }
 
+// malformedCredentials reports whether the request presents credentials in
+// the profile's place that are not in its documented form.
+func malformedCredentials(p *specs.Profile, r *http.Request) bool {
+	h := r.Header.Get("Authorization")
+	switch p.Auth.Mode {
+	case specs.AuthBearer:
+		scheme, token, _ := strings.Cut(h, " ")
+		return strings.EqualFold(scheme, "Bearer") && strings.TrimSpace(token) == ""
+	case specs.AuthDigest:
+		if !digest.IsDigest(h) {
+			return false
+		}
+		c, err := digest.ParseCredentials(h)
+		return err != nil || c.Username == "" || c.Response == ""
+	case specs.AuthAPIKey:
+		for _, sc := range p.Auth.Schemes {
+			v := r.Header.Get(sc.Param)
+			if sc.In == "query" {
+				v = r.URL.Query().Get(sc.Param)
+			}
+			if _, ok := r.Header[http.CanonicalHeaderKey(sc.Param)]; ok || sc.In == "query" && r.URL.Query().Has(sc.Param) {
+				if _, ok := cutFormat(sc.Format, v); !ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
 // skipAuthorization reports whether the deviations leave out the access
 // check altogether, or replace it with a laxer one that still passes.
 func (s *Server) skipAuthorization(x *exchange) bool {
@@ -443,7 +498,7 @@ func (s *Server) skipAuthorization(x *exchange) bool {
 			lax.Key.Role, lax.Owner = "", nil
 		}
 		if a.has(devBoundRolesUnchecked) {
-			lax.Key.Scopes = unbound(lax.Key.Scopes)
+			lax.Key.Scopes = specs.Unbound(lax.Key.Scopes)
 		}
 		for _, alt := range x.op.Security {
 			if authorize(x.profile, x.op, &lax, alt, x.params) == nil {
@@ -452,18 +507,6 @@ func (s *Server) skipAuthorization(x *exchange) bool {
 		}
 	}
 	return false
-}
-
-// unbound widens every bound grant (ORG_OWNER@abc) to any entity (ORG_OWNER@*).
-func unbound(scopes []string) []string {
-	out := make([]string, len(scopes))
-	for i, sc := range scopes {
-		if name, _, ok := strings.Cut(sc, "@"); ok {
-			sc = name + "@*"
-		}
-		out[i] = sc
-	}
-	return out
 }
 
 // deviatePageSize changes the page size a request asked for.

@@ -152,7 +152,7 @@ func (s *Server) authenticateDigest(p *specs.Profile, r *http.Request) (*Authent
 	}
 	want, err := digest.Digest(&digest.Challenge{Realm: d.Realm, Nonce: cred.Nonce, Algorithm: alg, QOP: []string{d.QOP}, Opaque: cred.Opaque},
 		digest.Options{Method: r.Method, URI: cred.URI, Username: cred.Username, Password: private, Cnonce: cred.Cnonce, Count: cred.Nc})
-	if err != nil || subtle.ConstantTimeCompare([]byte(strings.ToLower(cred.Response)), []byte(want.Response)) != 1 {
+	if err != nil || subtle.ConstantTimeCompare([]byte(strings.ToLower(cred.Response)), []byte(want.Response)) != 1 && !deviates(r, devDigestPasswordUnchecked) {
 		return nil, challenge("", false)
 	}
 	// The response is right; only now does the nonce count, so a wrong guess cannot burn it.

@@ -200,7 +200,11 @@ func (s *Server) writeBody(x *exchange, status int, body []byte) {
 			return
 		}
 	}
-	x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	h := x.w.Header()
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	// The mock's clock, not net/http's: Date must agree with the rate-limit
+	// headers and expiries it is compared with, also under an injected clock.
+	h["Date"] = []string{s.now().UTC().Format(http.TimeFormat)}
 	x.w.WriteHeader(status)
 	if x.r.Method != http.MethodHead && status != http.StatusNoContent {
 		_, _ = x.w.Write(body)

@@ -10,6 +10,7 @@ import (
 	"math/big"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -117,10 +118,39 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 			return fmt.Errorf("fixtures: %s: key %s: %w", p.Name, fk.ID, err)
 		}
 	}
+	if b := set.GeneratedKeys; b != nil {
+		for i := 1; i <= b.Count; i++ {
+			k, secret := generatedKey(p, b, i)
+			if err := r.add(k, secret); err != nil {
+				return fmt.Errorf("fixtures: %s: generated key %d: %w", p.Name, i, err)
+			}
+		}
+	}
 	s.mu.Lock()
 	s.rings[p.Name] = r
 	s.mu.Unlock()
 	return nil
+}
+
+// generatedKey is the i-th key of a batch: its id, public key and secret are
+// derived from the profile's name and i, so every start has the same keys.
+func generatedKey(p *specs.Profile, b *fixtures.KeyBatch, i int) (Key, string) {
+	sum := sha256.Sum256([]byte(fmt.Sprintf("opsconform generated key %s %d", p.Name, i)))
+	k := Key{ID: hex.EncodeToString(sum[:12]), Profile: p.Name, Owner: b.Owner, Scopes: slices.Clone(b.Scopes), Enabled: true,
+		Description: strings.ReplaceAll(b.Description, "%d", strconv.Itoa(i)), Created: generationEpoch.Add(time.Duration(i) * time.Minute)}
+	secret := hex.EncodeToString(sum[12:28])
+	switch p.Auth.Mode {
+	case specs.AuthDigest:
+		var pub strings.Builder
+		for _, c := range sum[24:32] {
+			pub.WriteByte(lowerLetters[int(c)%len(lowerLetters)])
+		}
+		k.PublicKey = pub.String()
+		secret = secret[:8] + "-" + secret[8:12] + "-4" + secret[13:16] + "-8" + secret[17:20] + "-" + secret[20:32]
+	case specs.AuthBearer:
+		secret = p.Auth.TokenPrefix + secret
+	}
+	return k, secret
 }
 
 // add stores a key with its secret, checking the secret fits the profile's auth mode.

@@ -21,7 +21,13 @@ func (s *Server) answerKeys(x *exchange) *failure {
 	parent := x.params[res.Parent]
 	switch res.Action {
 	case specs.ActionWhoAmI:
-		s.respond(x, s.keyView(x, x.auth.Key, x.auth.Owner, ""))
+		me := s.keyView(x, x.auth.Key, x.auth.Owner, "")
+		if x.faults.has(devWhoAmIShowsSecret) {
+			if _, token, ok := strings.Cut(x.r.Header.Get("Authorization"), " "); ok {
+				me["apiKey"] = token
+			}
+		}
+		s.respond(x, me)
 		return nil
 	case specs.ActionList:
 		keys, _ := s.keys.Keys(p.Name)
@@ -260,12 +266,41 @@ func roleObjects(p *specs.Profile, scopes []string) []any {
 	return out
 }
 
-// keyLink is the absolute URL of the key under the organization it is bound to.
+// keyLink is the absolute URL of one key. Where keys are read under the
+// entity a grant binds them to (MongoDB's /orgs/{orgId}/apiKeys/{id}), it is
+// that URL even in a project's key list, as the vendor's example shows: a
+// client following it reaches a GET.
 func (s *Server) keyLink(x *exchange, k Key) string {
 	path := x.r.URL.Path
 	if x.op.Resource.Action == specs.ActionList || x.op.Resource.Action == specs.ActionCreate {
 		path = strings.TrimSuffix(path, "/") + "/" + url.PathEscape(k.ID)
 	}
+	for _, op := range x.profile.Operations {
+		r := op.Resource
+		if r == nil || r.Source != specs.SourceKeys || r.Action != specs.ActionGet || r.Parent == "" {
+			continue
+		}
+		if entity := boundEntity(x.profile, k, r.Parent); entity != "" {
+			path = strings.NewReplacer("{"+r.Parent+"}", url.PathEscape(entity), "{"+r.ID+"}", url.PathEscape(k.ID)).Replace(op.Path)
+		}
+		break
+	}
 	u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: path}
 	return u.String()
+}
+
+// boundEntity is the entity a key's grant is bound to through the binding
+// whose field is param (ORG_ → orgId); "" when it has none.
+func boundEntity(p *specs.Profile, k Key, param string) string {
+	for prefix, field := range p.Access.Bindings {
+		if field != param {
+			continue
+		}
+		for _, sc := range k.Scopes {
+			if name, entity, ok := strings.Cut(sc, "@"); ok && strings.HasPrefix(name, prefix) {
+				return entity
+			}
+		}
+	}
+	return ""
 }

@@ -184,6 +184,9 @@ func (s *Server) serve(x *exchange) *failure {
 	}
 	if !x.op.Public {
 		auth, alt, f := s.authenticate(x.profile, x.op, x.r)
+		if f == nil && x.faults.has(devValidKeyRefused) {
+			f = &failure{kind: specs.Unauthenticated, challenges: s.challengesFor(x.profile)}
+		}
 		if f != nil {
 			return s.deviateAuth(x, f)
 		}

@@ -9,7 +9,6 @@ import (
 
 	"github.com/opsconform/opsconform/specs"
 	validator "github.com/pb33f/libopenapi-validator"
-	"github.com/pb33f/libopenapi-validator/config"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
 )
 
@@ -31,7 +30,7 @@ func (vs *validators) get(p *specs.Profile) validator.Validator {
 		vs.v = map[string]validator.Validator{}
 	}
 	// Security is the mock's own (and real): the validator's presence-only check would only get in the way.
-	v := validator.NewValidatorFromV3Model(p.Model, config.WithoutSecurityValidation())
+	v := specs.NewValidator(p)
 	vs.v[p.Name] = v
 	return v
 }

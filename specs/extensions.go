@@ -33,6 +33,7 @@ type xAccess struct {
 	Implies           map[string][]string `yaml:"implies"`
 	Bindings          map[string]string   `yaml:"bindings"`
 	APIDisabledStatus int                 `yaml:"apiDisabledStatus"`
+	KeyScopes         *bool               `yaml:"keyScopes"`
 }
 
 type xEnvelope struct {
@@ -211,6 +212,7 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 			return err
 		}
 		p.Access.Roles, p.Access.Implies, p.Access.Bindings = x.Roles, x.Implies, x.Bindings
+		p.Access.KeyScopes = x.KeyScopes == nil || *x.KeyScopes
 		if x.APIDisabledStatus != 0 {
 			if x.APIDisabledStatus != http.StatusUnauthorized && x.APIDisabledStatus != http.StatusForbidden {
 				return l.errorf(child(n, "apiDisabledStatus"), "x-opsconform-access.apiDisabledStatus: %d (want 401 or 403)", x.APIDisabledStatus)

@@ -140,7 +140,7 @@ func (l *loader) profile(doc libopenapi.Document, m *v3.Document) (*Profile, err
 		Document: doc,
 		Model:    m,
 		Errors:   defaultErrors(),
-		Access:   Access{APIDisabledStatus: http.StatusUnauthorized},
+		Access:   Access{APIDisabledStatus: http.StatusUnauthorized, KeyScopes: true},
 		RateLimits: RateLimits{
 			Headers: HeadersNone,
 		},

@@ -79,6 +79,21 @@ func (p *Profile) Operation(id string) *Operation {
 	return nil
 }
 
+// ClosedCreate is a create operation whose JSON body schema refuses
+// unknown fields (additionalProperties: false); nil when there is none.
+func (p *Profile) ClosedCreate() *Operation {
+	for _, op := range p.Operations {
+		r := op.Resource
+		if r == nil || r.Action != ActionCreate || op.Body == nil || op.Body.Schema == nil {
+			continue
+		}
+		if ap := op.Body.Schema.AdditionalProperties; ap != nil && ap.IsB() && !ap.B {
+			return op
+		}
+	}
+	return nil
+}
+
 // AuthMode names how a profile's clients present their credentials.
 type AuthMode string
 
@@ -148,6 +163,11 @@ type Access struct {
 	// APIDisabledStatus is the status for a key whose owner has API access
 	// turned off (OpManager's "REST API access" toggle); 401 unless the spec says otherwise.
 	APIDisabledStatus int
+
+	// KeyScopes says keys carry scopes of their own that narrow the owner's
+	// role; false where the vendor's keys act with their role alone
+	// (Ivanti's "on behalf of … in role").
+	KeyScopes bool
 }
 
 // Envelope is how successful bodies are wrapped.

@@ -97,3 +97,17 @@ func (a *Access) Permits(operationID string, required, grants []string, role str
 	}
 	return Decision{Allowed: true}
 }
+
+// Unbound widens every bound grant (ORG_OWNER@abc) to the same grant on any
+// entity (ORG_OWNER@*): what a server that forgets which organization or
+// project a role belongs to would allow.
+func Unbound(grants []string) []string {
+	out := make([]string, len(grants))
+	for i, g := range grants {
+		if name, _, ok := strings.Cut(g, "@"); ok {
+			g = name + "@*"
+		}
+		out[i] = g
+	}
+	return out
+}

@@ -40,10 +40,44 @@ func authChecks(p *specs.Profile) []*Check {
 	if p.Auth.BindIP {
 		checks = append(checks, &Check{ID: "011", Statement: "A key bound to other client IPs is refused with 401", run: checkRefusedRole("other-ip")})
 	}
+	if hasScopedOperations(p) && p.Access.KeyScopes {
+		checks = append(checks, &Check{ID: "012", Statement: "Every operation refuses with 403 a key whose scopes do not grant it", run: checkEveryOperationRefused(lacksScope), overCredentials: true})
+	}
+	if len(p.Access.Roles) > 0 {
+		checks = append(checks, &Check{ID: "013", Statement: "Every operation refuses with 403 a key whose owner's role does not allow it, whatever the key's scopes", run: checkEveryOperationRefused(outsideRole), overCredentials: true})
+	}
+	if len(p.Access.Bindings) > 0 {
+		checks = append(checks,
+			&Check{ID: "014", Statement: "Every operation on an organization or project refuses with 403 a key that has no role in it", run: checkEveryOperationRefused(otherEntity), overCredentials: true},
+			&Check{ID: "015", Statement: "Lists of organizations and projects show only those the key has a role in", run: checkBoundLists, overCredentials: true},
+		)
+	}
+	if mode == specs.AuthDigest {
+		checks = append(checks,
+			&Check{ID: "016", Statement: "A replayed Digest Authorization (the same nonce and nonce count) is refused with 401", run: checkDigestReplay},
+			&Check{ID: "017", Statement: "A right Digest response on a nonce the server did not issue is challenged anew with stale=true", run: checkDigestStale},
+			&Check{ID: "018", Statement: "A Digest response signed for another URI is refused with 401", run: checkDigestURI},
+			&Check{ID: "019", Statement: "A known public key with the wrong private key is refused with 401", run: checkDigestWrongPassword},
+		)
+	}
 	for _, c := range checks {
 		c.Group, c.Citation = "auth", cite
 	}
 	return checks
+}
+
+// hasScopedOperations reports whether any operation requires a scope or role.
+func hasScopedOperations(p *specs.Profile) bool {
+	for _, op := range p.Operations {
+		for _, alt := range op.Security {
+			for _, r := range alt {
+				if len(r.Scopes) > 0 {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }
 
 func challengeNote(mode specs.AuthMode) string {
@@ -188,7 +222,7 @@ func checkDigestChallenge(t *T) {
 		t.Fatalf("WWW-Authenticate: Digest …", "none", "the 401 carries no challenge")
 	}
 	allowed := map[string]bool{"realm": true, "domain": true, "nonce": true, "opaque": true, "stale": true, "algorithm": true, "qop": true}
-	for _, v := range values {
+	for i, v := range values {
 		rest, ok := strings.CutPrefix(v, "Digest ")
 		if !ok {
 			t.Fatalf("Digest …", v, "a challenge that is not Digest")
@@ -209,6 +243,9 @@ func checkDigestChallenge(t *T) {
 		}
 		if alg := params["algorithm"]; alg != strings.ToUpper(alg) || alg == "" {
 			t.Errorf("MD5 or SHA-256", alg, "the algorithm must be upper case")
+		}
+		if i == 0 && params["algorithm"] != d.Algorithms[0] {
+			t.Errorf("algorithm="+d.Algorithms[0], "algorithm="+params["algorithm"], "the first challenge must offer the documented algorithm")
 		}
 		if params["qop"] != "auth" {
 			t.Errorf("auth", params["qop"], "qop must offer auth")

@@ -4,8 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strconv"
+	"regexp"
 	"strings"
 
 	"github.com/gavv/httpexpect/v2"
@@ -17,10 +16,19 @@ const httpexpectSuccess = httpexpect.Status2xx
 func envelopeChecks(p *specs.Profile) []*Check {
 	checks := []*Check{
 		{ID: "001", Statement: "Successful responses are JSON in the documented success envelope", run: checkSuccessEnvelope},
-		{ID: "002", Statement: "Errors for a missing resource or a bad request are JSON in the documented error envelope", run: checkErrorEnvelope},
+		{ID: "002", Statement: "Errors for a missing resource are JSON in the documented error envelope", run: checkErrorEnvelope},
 	}
 	if p.Envelope.EnvelopeParam != "" {
-		checks = append(checks, &Check{ID: "003", Statement: "With " + p.Envelope.EnvelopeParam + "=true a response is wrapped with its status, under HTTP 200", run: checkEnvelopeParam, level: "SHOULD"})
+		checks = append(checks,
+			&Check{ID: "003", Statement: "With " + p.Envelope.EnvelopeParam + "=true a single resource comes as {status, content} and a list gains status, under HTTP 200", run: checkEnvelopeParam},
+			&Check{ID: "004", Statement: "With " + p.Envelope.EnvelopeParam + "=true an error comes as {status, content} under HTTP 200", run: checkEnvelopeParamError},
+		)
+	}
+	if requiredHeaderOps(p) != nil {
+		checks = append(checks, &Check{ID: "005", Statement: "Successful responses carry the headers the spec marks required, in their documented form (" + strings.Join(requiredHeaderNames(p), ", ") + ")", run: checkRequiredHeaders})
+	}
+	if p.ClosedCreate() != nil {
+		checks = append(checks, &Check{ID: "006", Statement: "A request body with a field the schema does not know is refused with 400 in the error envelope, not ignored", run: checkUnknownBodyField})
 	}
 	for _, c := range checks {
 		c.Group, c.Citation = "envelope", p.Cite("envelope")
@@ -28,38 +36,45 @@ func envelopeChecks(p *specs.Profile) []*Check {
 	return checks
 }
 
+// checkSuccessEnvelope: every safe operation the credentials can call
+// answers JSON in the success envelope.
 func checkSuccessEnvelope(t *T) {
-	op := t.env.probe()
-	resp := t.Request("full", op.Method, t.env.path(op, nil)).Expect()
-	resp.StatusRange(httpexpectSuccess)
-	resp.HasContentType("application/json")
-	body := resp.JSON() // the body must parse as JSON, whatever its header says
-	if f := t.env.profile.Envelope.Success; f != "" {
-		body.Object().ContainsKey(f)
+	e := t.env
+	for _, op := range e.profile.Operations {
+		if op.Method != http.MethodGet || op.Public || !e.fillable(op) {
+			continue
+		}
+		resp, body := t.Raw(t.Client("full"), op.Method, e.path(op, nil), nil, "")
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "%s failed: %s", op.ID, truncate(body))
+		}
+		if ct := resp.Header.Get("Content-Type"); !isJSON(ct) {
+			t.Fatalf("a JSON content type", ct, "%s does not answer JSON", op.ID)
+		}
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			t.Fatalf("JSON", string(truncate(body)), "%s's body is not JSON: %v", op.ID, err)
+		}
+		if f := e.profile.Envelope.Success; f != "" {
+			if m, ok := v.(map[string]any); !ok || m[f] == nil {
+				t.Fatalf(fmt.Sprintf(`{"%s": …}`, f), string(truncate(body)), "%s's answer is not wrapped in %q", op.ID, f)
+			}
+		}
+	}
+	if e.probe() == nil {
+		t.Skipf("no safe operation the credentials can call")
 	}
 }
 
 // checkErrorEnvelope asks for an item that does not exist.
 func checkErrorEnvelope(t *T) {
 	e := t.env
-	for _, op := range e.profile.Operations {
-		r := op.Resource
-		if op.Method != http.MethodGet || r == nil || r.Action != specs.ActionGet || r.ID == "" || e.creds.Params[r.ID] != "" {
-			continue
-		}
-		extra := map[string]string{r.ID: nonexistentID(op, r.ID)}
-		if !fillableWith(e, op, extra) {
-			continue
-		}
-		resp, body := t.Raw(t.Client("full"), op.Method, e.path(op, extra), nil, "")
-		kind := specs.NotFound
-		if resp.StatusCode == e.profile.Errors.Spec(specs.InvalidParameter).Status {
-			kind = specs.InvalidParameter
-		}
-		expectError(t, resp, body, kind, e.profile.Errors.Spec(kind).Status)
-		return
+	op, extra := missingItem(e)
+	if op == nil {
+		t.Skipf("no get-by-id operation whose other parameters the credentials fill")
 	}
-	t.Skipf("no get-by-id operation whose other parameters the credentials fill")
+	resp, body := t.Raw(t.Client("full"), op.Method, e.path(op, extra), nil, "")
+	expectError(t, resp, body, specs.NotFound, e.profile.Errors.Spec(specs.NotFound).Status)
 }
 
 func fillableWith(e *env, op *specs.Operation, extra map[string]string) bool {
@@ -92,237 +107,171 @@ func nonexistentID(op *specs.Operation, name string) string {
 	return "opsconform-no-such-item"
 }
 
+// checkEnvelopeParam: envelope=true wraps a single resource as {status,
+// content} and adds status to a list, always under HTTP 200.
 func checkEnvelopeParam(t *T) {
 	e := t.env
-	op := e.probe()
 	param := e.profile.Envelope.EnvelopeParam
-	obj := t.Request("full", op.Method, withQuery(e.path(op, nil), param, "true")).Expect().
-		Status(http.StatusOK).JSON().Object()
-	obj.ContainsKey("status")
-	obj.Value("status").Number().IsEqual(200)
-}
-
-func pagingChecks(p *specs.Profile) []*Check {
-	if p.Pagination == nil {
-		return nil
-	}
-	pg := p.Pagination
-	checks := []*Check{
-		{ID: "001", Statement: fmt.Sprintf("Without paging parameters a list answers its first page of at most %d items", pg.Size.Default), run: checkPageDefaults},
-	}
-	if pg.Size.Max > 0 {
-		verb := "is refused with 400"
-		if pg.Overflow == specs.Clamp {
-			verb = fmt.Sprintf("is served as %d", pg.Size.Max)
-		}
-		checks = append(checks, &Check{ID: "002", Statement: fmt.Sprintf("%s up to %d is served; above it %s", pg.Size.Param, pg.Size.Max, verb), run: checkPageMaximum})
-	}
-	checks = append(checks,
-		&Check{ID: "003", Statement: fmt.Sprintf("A non-numeric %s is refused with 400 in the error envelope", pg.Size.Param), run: checkPageNonNumeric},
-		&Check{ID: "004", Statement: "A paging value below its minimum is " + map[specs.Policy]string{specs.Reject: "refused with 400", specs.Clamp: "served as the minimum"}[pg.Underflow], run: checkPageBelowMinimum},
-		&Check{ID: "005", Statement: "A page past the last answers 200 with no items", run: checkPastLastPage},
-		&Check{ID: "006", Statement: fmt.Sprintf("Walking every page, stopping by %s, yields every item exactly once and terminates", pg.Stop), run: checkWalk},
-	)
-	for _, c := range checks {
-		c.Group, c.Citation = "pagination", p.Cite("pagination")
-	}
-	return checks
-}
-
-// pagedList is the operation paging checks use.
-func (e *env) pagedList(t *T) *specs.Operation {
+	checked := 0
 	for _, op := range e.profile.Operations {
-		if op.Paginated && e.fillable(op) {
-			return op
+		r := op.Resource
+		if op.Method != http.MethodGet || r == nil || op.Param("query", param) == nil {
+			continue
 		}
+		extra := map[string]string{}
+		if r.Action == specs.ActionGet && r.ID != "" && e.creds.Params[r.ID] == "" {
+			id, ok := t.tryFirstID(op)
+			if !ok {
+				continue
+			}
+			extra[r.ID] = id
+		}
+		if !fillableWith(e, op, extra) {
+			continue
+		}
+		path := e.path(op, extra)
+		_, plain := t.Raw(t.Client("full"), op.Method, path, nil, "")
+		resp, body := t.Raw(t.Client("full"), op.Method, withQuery(path, param, "true"), nil, "")
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("200", fmt.Sprint(resp.StatusCode), "%s with %s=true", op.ID, param)
+		}
+		var got map[string]any
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatalf("a JSON object", string(truncate(body)), "%s with %s=true is not a JSON object", op.ID, param)
+		}
+		if n, ok := intField(got, "status"); !ok || n != http.StatusOK {
+			t.Fatalf(`"status": 200`, fmt.Sprint(got["status"]), "%s with %s=true does not carry its status", op.ID, param)
+		}
+		var want map[string]any
+		_ = json.Unmarshal(plain, &want)
+		if op.Paginated {
+			if _, has := got[e.profile.Pagination.Response.Items]; !has {
+				t.Fatalf("the list's own fields with status added", string(truncate(body)), "%s with %s=true lost its %s", op.ID, param, e.profile.Pagination.Response.Items)
+			}
+		} else if c, ok := got["content"].(map[string]any); !ok || fmt.Sprint(c["id"]) != fmt.Sprint(want["id"]) {
+			t.Fatalf(`{"status": 200, "content": <the resource>}`, string(truncate(body)), "%s with %s=true does not wrap the resource as content", op.ID, param)
+		}
+		checked++
 	}
-	t.Skipf("no paginated list whose parameters the credentials fill")
-	return nil
+	if checked < 2 {
+		t.Skipf("the credentials fill too few operations that take %s", param)
+	}
 }
 
-// page fetches one page and returns its items and the body inside the envelope.
-func (t *T) page(op *specs.Operation, query ...string) (int, []any, map[string]any, []byte) {
+// checkEnvelopeParamError: under envelope=true an error is a 200 whose body
+// carries the error's status and its envelope as content.
+func checkEnvelopeParamError(t *T) {
 	e := t.env
-	resp, body := t.Raw(t.Client("full"), op.Method, withQuery(e.path(op, nil), query...), nil, "")
+	param := e.profile.Envelope.EnvelopeParam
+	op, extra := missingItem(e)
+	if op == nil {
+		t.Skipf("no get-by-id operation whose other parameters the credentials fill")
+	}
+	resp, body := t.Raw(t.Client("full"), op.Method, withQuery(e.path(op, extra), param, "true"), nil, "")
 	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, nil, nil, body
+		t.Fatalf("200", fmt.Sprint(resp.StatusCode), "a missing %s with %s=true must still answer HTTP 200", op.ID, param)
 	}
-	inner, err := e.unwrap(body)
-	if err != nil {
-		t.Fatalf("a "+e.profile.Name+" list body", string(truncate(body)), "%v", err)
+	var got map[string]any
+	_ = json.Unmarshal(body, &got)
+	want := e.profile.Errors.Spec(specs.NotFound).Status
+	if n, ok := intField(got, "status"); !ok || n != want {
+		t.Fatalf(fmt.Sprintf(`"status": %d`, want), fmt.Sprint(got["status"]), "the enveloped error does not carry its status")
 	}
-	f := e.profile.Pagination.Response.Items
-	items, ok := inner[f].([]any)
-	if !ok {
-		t.Fatalf(fmt.Sprintf("an array %q", f), string(truncate(body)), "the list has no %q array", f)
+	content, _ := json.Marshal(got["content"])
+	if err := e.profile.Errors.Match(specs.NotFound, content); err != nil {
+		t.Fatalf("the error envelope as content", string(truncate(body)), "%v", err)
 	}
-	return resp.StatusCode, items, inner, body
 }
 
-func checkPageDefaults(t *T) {
-	pg := t.env.profile.Pagination
-	status, items, inner, _ := t.page(t.env.pagedList(t))
-	if status != 200 {
-		t.Fatalf("200", fmt.Sprint(status), "the list without paging parameters failed")
-	}
-	if len(items) > pg.Size.Default {
-		t.Errorf(fmt.Sprintf("at most %d items", pg.Size.Default), fmt.Sprint(len(items)), "the default page is larger than documented")
-	}
-	if f := pg.Response.Page; f != "" && pg.Style == specs.StylePage {
-		if n, _ := inner[f].(float64); int(n) != pg.Page.Default {
-			t.Errorf(fmt.Sprint(pg.Page.Default), fmt.Sprint(inner[f]), "the default page number is not the first page")
+// missingItem is a get-by-id operation and parameters naming an item that does not exist.
+func missingItem(e *env) (*specs.Operation, map[string]string) {
+	for _, op := range e.profile.Operations {
+		r := op.Resource
+		if op.Method != http.MethodGet || r == nil || r.Action != specs.ActionGet || r.ID == "" || e.creds.Params[r.ID] != "" {
+			continue
+		}
+		extra := map[string]string{r.ID: nonexistentID(op, r.ID)}
+		if fillableWith(e, op, extra) {
+			return op, extra
 		}
 	}
+	return nil, nil
 }
 
-func checkPageMaximum(t *T) {
-	pg := t.env.profile.Pagination
-	op := t.env.pagedList(t)
-	status, items, _, _ := t.page(op, pg.Size.Param, strconv.Itoa(pg.Size.Max))
-	if status != 200 || len(items) > pg.Size.Max {
-		t.Fatalf(fmt.Sprintf("200 with at most %d items", pg.Size.Max), fmt.Sprintf("%d with %d", status, len(items)), "the maximum page size is not served")
-	}
-	status, items, _, body := t.page(op, pg.Size.Param, strconv.Itoa(pg.Size.Max+1))
-	if pg.Overflow == specs.Reject {
-		if status != t.env.profile.Errors.Spec(specs.InvalidParameter).Status {
-			t.Fatalf("400", fmt.Sprint(status), "%s=%d is not refused", pg.Size.Param, pg.Size.Max+1)
+// requiredHeaderOps are the operations whose successes must carry headers.
+func requiredHeaderOps(p *specs.Profile) []*specs.Operation {
+	var out []*specs.Operation
+	for _, op := range p.Operations {
+		if len(specs.RequiredHeaders(op)) > 0 {
+			out = append(out, op)
 		}
-		if err := t.env.profile.Errors.Match(specs.InvalidParameter, body); err != nil {
-			t.Errorf("the error envelope", string(truncate(body)), "%v", err)
-		}
-		return
 	}
-	if status != 200 || len(items) > pg.Size.Max {
-		t.Errorf(fmt.Sprintf("200 with at most %d items", pg.Size.Max), fmt.Sprintf("%d with %d", status, len(items)), "%s above the maximum is not clamped", pg.Size.Param)
-	}
+	return out
 }
 
-func checkPageNonNumeric(t *T) {
-	pg := t.env.profile.Pagination
-	status, _, _, body := t.page(t.env.pagedList(t), pg.Size.Param, "abc")
-	if status != t.env.profile.Errors.Spec(specs.InvalidParameter).Status {
-		t.Fatalf("400", fmt.Sprint(status), "%s=abc is not refused", pg.Size.Param)
-	}
-	if err := t.env.profile.Errors.Match(specs.InvalidParameter, body); err != nil {
-		t.Errorf("the error envelope", string(truncate(body)), "%v", err)
-	}
-}
-
-func checkPageBelowMinimum(t *T) {
-	pg := t.env.profile.Pagination
-	b := pg.Page
-	if pg.Style == specs.StyleOffset {
-		b = pg.Skip
-	}
-	status, items, _, body := t.page(t.env.pagedList(t), b.Param, strconv.Itoa(b.Min-1))
-	if pg.Underflow == specs.Reject {
-		if status != t.env.profile.Errors.Spec(specs.InvalidParameter).Status {
-			t.Fatalf("400", fmt.Sprint(status), "%s=%d is not refused", b.Param, b.Min-1)
-		}
-		if err := t.env.profile.Errors.Match(specs.InvalidParameter, body); err != nil {
-			t.Errorf("the error envelope", string(truncate(body)), "%v", err)
-		}
-		return
-	}
-	if status != 200 || len(items) == 0 {
-		t.Errorf("200 with the first page", fmt.Sprint(status), "%s=%d is not served as the minimum", b.Param, b.Min-1)
-	}
-}
-
-func checkPastLastPage(t *T) {
-	pg := t.env.profile.Pagination
-	var q []string
-	if pg.Style == specs.StyleOffset {
-		q = []string{pg.Skip.Param, "100000000"}
-	} else {
-		q = []string{pg.Page.Param, "100000"}
-	}
-	status, items, _, _ := t.page(t.env.pagedList(t), q...)
-	if status != 200 || len(items) != 0 {
-		t.Errorf("200 with no items", fmt.Sprintf("%d with %d items", status, len(items)), "a page past the last")
-	}
-}
-
-// checkWalk pages through the list as the vendor's clients do.
-func checkWalk(t *T) {
-	e := t.env
-	pg := e.profile.Pagination
-	op := e.pagedList(t)
-	size := max(pg.Size.Default/4, 1)
+func requiredHeaderNames(p *specs.Profile) []string {
 	seen := map[string]bool{}
-	count, total, totalPages := 0, -1, -1
-	for i := 0; ; i++ {
-		if i > 10000 {
-			t.Fatalf("termination", "10000 pages", "paging did not terminate")
-		}
-		q := []string{pg.Size.Param, strconv.Itoa(size)}
-		if pg.Style == specs.StyleOffset {
-			q = append(q, pg.Skip.Param, strconv.Itoa(count))
-		} else {
-			q = append(q, pg.Page.Param, strconv.Itoa(i+1))
-		}
-		status, items, inner, _ := t.page(op, q...)
-		if status != 200 {
-			t.Fatalf("200", fmt.Sprint(status), "page %d", i+1)
-		}
-		for _, it := range items {
-			m, _ := it.(map[string]any)
-			raw, _ := json.Marshal(m)
-			id := fmt.Sprint(m[op.Resource.Field])
-			if m[op.Resource.Field] == nil {
-				id = string(raw)
+	var out []string
+	for _, op := range requiredHeaderOps(p) {
+		for _, h := range specs.RequiredHeaders(op) {
+			if !seen[h.Name] {
+				seen[h.Name] = true
+				out = append(out, h.Name)
 			}
-			if seen[id] {
-				t.Fatalf("every item once", id+" twice", "an item came twice while paging")
-			}
-			seen[id] = true
-		}
-		count += len(items)
-		if f := pg.Response.TotalItems; f != "" {
-			if n, ok := inner[f].(float64); ok {
-				if total >= 0 && int(n) != total {
-					t.Fatalf(fmt.Sprint(total), fmt.Sprint(n), "the total changed while paging")
-				}
-				total = int(n)
-			}
-		}
-		if f := pg.Response.TotalPages; f != "" {
-			if n, ok := inner[f].(float64); ok {
-				totalPages = int(n)
-			}
-		}
-		var done bool
-		switch pg.Stop {
-		case specs.StopTotalItems:
-			done = count >= total || len(items) == 0
-		case specs.StopTotalPages:
-			done = i+1 >= totalPages
-		case specs.StopNextLink:
-			done = nextLink(inner, pg.Response.Links) == ""
-		case specs.StopShortPage:
-			done = len(items) < size
-		}
-		if done {
-			break
 		}
 	}
-	if total >= 0 && count != total {
-		t.Errorf(fmt.Sprint(total), fmt.Sprint(count), "the pages held a different number of items than the total says")
+	return out
+}
+
+// checkRequiredHeaders: every safe operation that documents required
+// response headers sends them, matching their schema's pattern.
+func checkRequiredHeaders(t *T) {
+	e := t.env
+	checked := 0
+	for _, op := range requiredHeaderOps(e.profile) {
+		if op.Method != http.MethodGet || !e.fillable(op) {
+			continue
+		}
+		resp, body := t.Raw(t.Client("full"), op.Method, e.path(op, nil), nil, "")
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "%s failed: %s", op.ID, truncate(body))
+		}
+		for _, h := range specs.RequiredHeaders(op) {
+			v := resp.Header.Get(h.Name)
+			if v == "" {
+				t.Fatalf(h.Name, "absent", "%s's answer lacks %s", op.ID, h.Name)
+			}
+			if h.Schema != nil && h.Schema.Pattern != "" {
+				if re, err := regexp.Compile(h.Schema.Pattern); err == nil && !re.MatchString(v) {
+					t.Fatalf(h.Schema.Pattern, v, "%s's %s is not in its documented form", op.ID, h.Name)
+				}
+			}
+		}
+		checked++
+	}
+	if checked == 0 {
+		t.Skipf("no safe operation with required headers whose parameters the credentials fill")
 	}
 }
 
-func nextLink(inner map[string]any, field string) string {
-	links, _ := inner[field].([]any)
-	for _, l := range links {
-		if m, ok := l.(map[string]any); ok && m["rel"] == "next" {
-			href, _ := m["href"].(string)
-			if u, err := url.Parse(href); err == nil && u.IsAbs() {
-				return href
-			}
-			return "invalid"
-		}
+// checkUnknownBodyField creates an item with one field too many: a server
+// that ignores it would silently drop what a client meant to set.
+func checkUnknownBodyField(t *T) {
+	e := t.env
+	op := e.profile.ClosedCreate()
+	if !e.fillable(op) {
+		t.Skipf("the credentials do not fill %s's parameters", op.ID)
 	}
-	return ""
+	var body map[string]any
+	_ = json.Unmarshal([]byte(validBody(op.Body.Schema)), &body)
+	body["opsconformUnknownField"] = true
+	raw, _ := json.Marshal(body)
+	resp, data := t.Raw(t.Client("full"), op.Method, e.path(op, nil), nil, string(raw))
+	if resp.StatusCode >= 200 && resp.StatusCode < 300 {
+		t.forget(data)
+		t.removeCreated(op, data)
+	}
+	expectError(t, resp, data, specs.InvalidBody, e.profile.Errors.Spec(specs.InvalidBody).Status)
 }
 
 func stabilityChecks(p *specs.Profile) []*Check {

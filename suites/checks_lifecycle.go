@@ -1,6 +1,7 @@
 package suites
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -21,16 +22,25 @@ var lifecycleStatements = map[string]string{
 	"delete":           "A deleted key is refused with 401 from the next request on",
 	"deactivate-owner": "A key whose owner is deactivated is refused with 401",
 	"shown-once":       "A new key's secret is shown once, when created, and redacted in lists",
+	"disable-api":      "A key whose owner's REST API access is turned off is refused",
 }
 
 // credentialFor is the credential role that already is in an event's end state.
-var credentialFor = map[string]string{"revoke": "revoked", "expire": "expired", "disable": "disabled", "deactivate-owner": "owner-deactivated"}
+var credentialFor = map[string]string{"revoke": "revoked", "expire": "expired", "disable": "disabled", "deactivate-owner": "owner-deactivated", "disable-api": "api-disabled"}
 
 func lifecycleChecks(p *specs.Profile) []*Check {
 	var checks []*Check
 	for _, ev := range p.Lifecycle {
+		if ev == "shown-once" && vendorKeys(p) == nil {
+			// Keys made in a UI are shown there once: no API call can see it.
+			// LIFE-009 still checks no answer shows a secret again.
+			continue
+		}
 		n := slices.Index(specs.LifecycleEvents, ev) + 1
 		checks = append(checks, &Check{ID: fmt.Sprintf("%03d", n), Statement: lifecycleStatements[ev], run: checkLifecycle(ev)})
+	}
+	if p.Documents("shown-once") {
+		checks = append(checks, &Check{ID: "009", Statement: "After the response that creates it, no response shows a key's secret: reads, lists, updates and who-am-I redact it", run: checkSecretNeverAgain})
 	}
 	for _, c := range checks {
 		c.Group, c.Citation = "lifecycle", p.Cite("lifecycle")
@@ -58,8 +68,25 @@ func checkLifecycle(ev string) func(*T) {
 		if role == "" {
 			t.Skipf("%s needs the mock's control API or the vendor's key management; the target offers neither", ev)
 		}
+		if ev == "disable-api" {
+			refusedWithAPIOff(t, t.Client(role))
+			return
+		}
 		refused(t, t.Client(role), nil)
 	}
+}
+
+// refusedWithAPIOff checks a key whose owner's API access is off is refused
+// with the profile's status for it, in the envelope of that status.
+func refusedWithAPIOff(t *T, client *http.Client) {
+	op := t.env.probe()
+	resp, body := t.Raw(client, op.Method, t.env.path(op, nil), nil, "")
+	status := t.env.profile.Access.APIDisabledStatus
+	kind := specs.Unauthenticated
+	if status == http.StatusForbidden {
+		kind = specs.Forbidden
+	}
+	expectError(t, resp, body, kind, status)
 }
 
 // admitted checks a key works on the probe operation.
@@ -104,12 +131,9 @@ func controlLifecycle(t *T, ev string) {
 	e := t.env
 	name := e.profile.Name
 	spec := map[string]any{"name": "opsconform lifecycle check", "tenant": e.target.Hostname()}
-	var users []struct{ ID string }
-	control(t, "GET", "profiles/"+name+"/users", "", &users)
-	var owner string
-	if len(users) > 0 {
-		spec["owner"] = users[0].ID
-		owner = users[0].ID
+	owner := t.quietOwner()
+	if owner != "" {
+		spec["owner"] = owner
 	}
 	if e.profile.Auth.Mode == specs.AuthDigest {
 		// A digest key needs a role bound to an entity the probe may read.
@@ -154,6 +178,13 @@ func controlLifecycle(t *T, ev string) {
 		control(t, "POST", "profiles/"+name+"/users/"+url.PathEscape(owner)+"/deactivate", "", nil)
 		defer cleanup(t, func() { control(t, "POST", "profiles/"+name+"/users/"+url.PathEscape(owner)+"/activate", "", nil) })
 		refusedKey(t, k)
+	case "disable-api":
+		if owner == "" {
+			t.Skipf("the profile has no users whose API access can be turned off")
+		}
+		control(t, "POST", "profiles/"+name+"/users/"+url.PathEscape(owner)+"/disable-api", "", nil)
+		defer cleanup(t, func() { control(t, "POST", "profiles/"+name+"/users/"+url.PathEscape(owner)+"/enable-api", "", nil) })
+		refusedWithAPIOff(t, &http.Client{Transport: t.authTransport(k, t.rec), Timeout: t.env.timeout})
 	case "delete":
 		control(t, "DELETE", "profiles/"+name+"/keys/"+id, "", nil)
 		deleted = true
@@ -162,6 +193,41 @@ func controlLifecycle(t *T, ev string) {
 		control(t, "POST", "profiles/"+name+"/keys/"+id+"/"+ev, "", nil)
 		refusedKey(t, k)
 	}
+}
+
+// quietOwner is the active user, with API access, who owns the fewest keys
+// (ideally none the run uses), so deactivating them for a moment disturbs
+// nothing else; "" when the profile has no users.
+func (t *T) quietOwner() string {
+	name := t.env.profile.Name
+	var users []struct {
+		ID        string
+		Active    bool
+		APIAccess bool
+	}
+	control(t, "GET", "profiles/"+name+"/users", "", &users)
+	var keys []struct {
+		Owner  string
+		Labels []string
+	}
+	control(t, "GET", "profiles/"+name+"/keys", "", &keys)
+	weight := map[string]int{}
+	for _, k := range keys {
+		weight[k.Owner]++
+		if len(k.Labels) > 0 {
+			weight[k.Owner] += 100 // a key a run uses: avoid its owner
+		}
+	}
+	best, bestWeight := "", 0
+	for _, u := range users {
+		if !u.Active || !u.APIAccess {
+			continue
+		}
+		if best == "" || weight[u.ID] < bestWeight {
+			best, bestWeight = u.ID, weight[u.ID]
+		}
+	}
+	return best
 }
 
 // cleanup undoes a check's set-up without touching its verdict: a failure
@@ -204,50 +270,147 @@ func vendorLifecycle(t *T, ev string) {
 	e := t.env
 	ops := vendorKeys(e.profile)
 	owner := t.Client("full")
-	create := ops[specs.ActionCreate]
-	body := createBody(create)
-	resp, data := t.Raw(owner, create.Method, e.path(create, nil), nil, body)
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "creating a key through %s failed: %s", create.ID, truncate(data))
-	}
-	var key map[string]any
-	_ = json.Unmarshal(data, &key)
-	id, _ := key["id"].(string)
-	secret, _ := key["privateKey"].(string)
-	public, _ := key["publicKey"].(string)
-	if secret == "" {
-		secret, _ = key["secret"].(string)
-	}
-	t.rec.secrets = append(t.rec.secrets, secret)
-	del := ops[specs.ActionDelete]
-	deleted := false
-	defer func() {
-		if !deleted && id != "" {
-			cleanup(t, func() { t.Raw(owner, del.Method, e.path(del, map[string]string{del.Resource.ID: id}), nil, "") })
-		}
-	}()
-	if secret == "" || strings.HasPrefix(secret, "*") {
-		t.Fatalf("the new secret in clear", fmt.Sprintf("%.40q", secret), "the response that created the key must show its secret")
-	}
-	k := Credential{Secret: secret, PublicKey: public, PrivateKey: secret}
+	nk := t.createVendorKey()
+	k := Credential{Secret: nk.secret, PublicKey: nk.public, PrivateKey: nk.secret}
 	switch ev {
 	case "shown-once":
 		list := ops[specs.ActionList]
 		_, listed := t.Raw(owner, list.Method, withQuery(e.path(list, nil), pageSizeParam(e.profile), fmt.Sprint(maxPage(e.profile))), nil, "")
-		if strings.Contains(string(listed), secret) {
+		if leaks(listed, nk.secret) {
 			t.Fatalf("the secret redacted", "the secret in clear", "the key list shows the new key's secret")
 		}
-		if !strings.Contains(string(listed), id) {
+		if !strings.Contains(string(listed), nk.id) {
 			t.Errorf("the new key in the list", "absent", "the key list does not show the new key")
 		}
 	case "delete":
 		admitted(t, k, "a new key")
-		resp, _ := t.Raw(owner, del.Method, e.path(del, map[string]string{del.Resource.ID: id}), nil, "")
+		del := ops[specs.ActionDelete]
+		resp, _ := t.Raw(owner, del.Method, e.path(del, map[string]string{del.Resource.ID: nk.id}), nil, "")
 		if resp.StatusCode < 200 || resp.StatusCode > 299 {
 			t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "deleting the key failed")
 		}
-		deleted = true
 		refusedKey(t, k)
+	}
+}
+
+// newKey is a key the check created through the vendor's key management.
+type newKey struct{ id, secret, public string }
+
+// createVendorKey creates a key through the vendor's own key management,
+// checks the response shows its secret, and deletes the key when the check
+// ends (a delete that already happened just answers 404).
+func (t *T) createVendorKey() newKey {
+	e := t.env
+	ops := vendorKeys(e.profile)
+	owner := t.Client("full")
+	create := ops[specs.ActionCreate]
+	resp, data := t.Raw(owner, create.Method, e.path(create, nil), nil, createBody(create))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "creating a key through %s failed: %s", create.ID, truncate(data))
+	}
+	key, _ := e.unwrap(data)
+	var nk newKey
+	nk.id, _ = key["id"].(string)
+	nk.public, _ = key["publicKey"].(string)
+	for _, f := range []string{"privateKey", "secret", "key"} {
+		if s, ok := key[f].(string); ok && nk.secret == "" {
+			nk.secret = s
+		}
+	}
+	if len(nk.secret) >= 8 {
+		t.rec.secrets = append(t.rec.secrets, nk.secret)
+	}
+	if del := ops[specs.ActionDelete]; nk.id != "" {
+		t.Defer(func() { t.Raw(owner, del.Method, e.path(del, map[string]string{del.Resource.ID: nk.id}), nil, "") })
+	}
+	if nk.secret == "" || strings.HasPrefix(nk.secret, "*") {
+		t.Fatalf("the new secret in clear", fmt.Sprintf("%.40q", nk.secret), "the response that created the key must show its secret")
+	}
+	return nk
+}
+
+// leaks reports whether body shows more of secret than a redacted form
+// does: the secret itself, or its part that redaction hides (all but the
+// last 12 characters MongoDB shows).
+func leaks(body []byte, secret string) bool {
+	if secret == "" {
+		return false
+	}
+	if strings.Contains(string(body), secret) {
+		return true
+	}
+	return len(secret) > 16 && strings.Contains(string(body), secret[:len(secret)-12])
+}
+
+// checkSecretNeverAgain reads a fresh key every way the vendor offers (one
+// key, lists, updates, project assignment) and the caller's own key through
+// who-am-I, and finds its secret in none of the answers.
+func checkSecretNeverAgain(t *T) {
+	e := t.env
+	checked := 0
+	for _, op := range e.profile.Operations {
+		if r := op.Resource; r == nil || r.Action != specs.ActionWhoAmI || !e.fillable(op) {
+			continue
+		}
+		k, ok := e.creds.Keys["full"]
+		if !ok {
+			t.Skipf(`no "full" credential for %s`, e.profile.Name)
+		}
+		resp, body := t.Raw(t.Client("full"), op.Method, e.path(op, nil), nil, "")
+		if resp.StatusCode < 200 || resp.StatusCode > 299 {
+			t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "%s failed: %s", op.ID, truncate(body))
+		}
+		for _, s := range []string{k.Secret, k.PrivateKey} {
+			if leaks(body, s) {
+				t.Fatalf("the key's secret nowhere", "the secret in clear", "%s shows the secret of the key presented", op.ID)
+			}
+		}
+		checked++
+	}
+	if vendorKeys(e.profile) != nil {
+		nk := t.createVendorKey()
+		// Writes first, so the lists that follow hold the key in every place it can be.
+		ops := slices.Clone(e.profile.Operations)
+		slices.SortStableFunc(ops, func(a, b *specs.Operation) int {
+			return cmp.Compare(boolInt(a.Method == http.MethodGet), boolInt(b.Method == http.MethodGet))
+		})
+		for _, op := range ops {
+			r := op.Resource
+			if r == nil || r.Source != specs.SourceKeys {
+				continue
+			}
+			var body string
+			var extra map[string]string
+			switch r.Action {
+			case specs.ActionGet:
+				extra = map[string]string{r.ID: nk.id}
+			case specs.ActionList:
+			case specs.ActionUpdate:
+				extra, body = map[string]string{r.ID: nk.id}, `{"desc":"opsconform redaction check"}`
+			case specs.ActionAssign:
+				extra, body = map[string]string{r.ID: nk.id}, validBody(op.Body.Schema)
+			default:
+				continue
+			}
+			if !fillableWith(e, op, extra) {
+				continue
+			}
+			path := e.path(op, extra)
+			if r.Action == specs.ActionList && e.profile.Pagination != nil && op.Paginated {
+				path = withQuery(path, pageSizeParam(e.profile), fmt.Sprint(maxPage(e.profile)))
+			}
+			resp, data := t.Raw(t.Client("full"), op.Method, path, nil, body)
+			if resp.StatusCode < 200 || resp.StatusCode > 299 {
+				t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "%s on a new key failed: %s", op.ID, truncate(data))
+			}
+			if leaks(data, nk.secret) {
+				t.Fatalf("the secret redacted", "the secret in clear", "%s shows a key's secret after the response that created it", op.ID)
+			}
+			checked++
+		}
+	}
+	if checked == 0 {
+		t.Skipf("the target offers no who-am-I and no key management to read keys through")
 	}
 }
 
@@ -294,4 +457,11 @@ func maxPage(p *specs.Profile) int {
 		return 100
 	}
 	return p.Pagination.Size.Max
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -21,6 +21,12 @@ type Credential struct {
 	PublicKey  string         `yaml:"publicKey"`  // digest user name
 	PrivateKey string         `yaml:"privateKey"` // digest password
 	Lacks      *fixtures.Lack `yaml:"lacks"`      // for limited and role-bounded keys: an operation that must answer 403
+	// Scopes are what the key grants (family:level scopes, module scopes,
+	// operation:<id> grants, or bound roles such as ORG_OWNER@<orgId>), and
+	// Role is its owner's role. With them the suite works out, for every
+	// operation, whether the key must be refused with 403.
+	Scopes []string `yaml:"scopes"`
+	Role   string   `yaml:"role"`
 }
 
 // Credentials are a profile's keys by role (full, second, limited,
@@ -75,10 +81,18 @@ func FixtureCredentials(p *specs.Profile) (*Credentials, error) {
 		return nil, err
 	}
 	c := &Credentials{Params: set.Params, Keys: map[string]Credential{}}
+	roles := map[string]string{}
+	for _, u := range set.Users {
+		roles[u.ID] = u.Role
+	}
 	for _, k := range set.Keys {
+		role := k.Role
+		if role == "" {
+			role = roles[k.Owner]
+		}
 		for _, l := range k.Labels {
 			if _, taken := c.Keys[l]; !taken {
-				c.Keys[l] = Credential{Secret: k.Secret, PublicKey: k.PublicKey, PrivateKey: k.PrivateKey, Lacks: k.Lacks}
+				c.Keys[l] = Credential{Secret: k.Secret, PublicKey: k.PublicKey, PrivateKey: k.PrivateKey, Lacks: k.Lacks, Scopes: k.Scopes, Role: role}
 			}
 		}
 	}

@@ -38,6 +38,10 @@ type env struct {
 	sleep   func(context.Context, time.Duration) error
 
 	burstState    burstState
+	rateTolerance float64                    // against a real server: how far the admitted count may stray, as a fraction of the limit
+	usedBy        map[string]map[string]bool // requirement ID → credential roles its check asked for
+	largest       *listOf                    // the largest paginated list, found once
+	walk          *walk                      // the walk through it, shared by the paging checks
 	validatorOnce sync.Once
 	v             validator.Validator
 }
@@ -160,12 +164,16 @@ func redactCredential(v string) string {
 // It is also httpexpect's assertion handler: a failed assertion fails the
 // requirement with what was expected and what came back.
 type T struct {
-	env      *env
-	rec      *recorder
-	status   reports.Status
-	reason   string
-	expected string
-	got      string
+	env  *env
+	rec  *recorder
+	undo cleanups
+	// impatient clients take a 429 as final instead of waiting Retry-After.
+	impatient bool
+	used      map[string]bool // credential roles the check asked for
+	status    reports.Status
+	reason    string
+	expected  string
+	got       string
 }
 
 type stopCheck struct{}
@@ -263,6 +271,7 @@ func (t *T) Request(role, method, path string) *httpexpect.Request {
 func (t *T) Client(role string) *http.Client {
 	var rt http.RoundTripper = t.rec
 	if role != "" {
+		t.markUsed(role)
 		if t.env.creds.Keys == nil {
 			t.Skipf("no credentials for %s", t.env.profile.Name)
 		}
@@ -272,7 +281,11 @@ func (t *T) Client(role string) *http.Client {
 		}
 		rt = t.authTransport(k, rt)
 	}
-	return &http.Client{Transport: rt, Timeout: t.env.timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	timeout := t.env.timeout
+	if !t.impatient {
+		rt, timeout = patient{next: rt, env: t.env}, 0 // each attempt has its own deadline
+	}
+	return &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // authTransport presents a credential the way the profile's clients do.

@@ -29,6 +29,11 @@ type Config struct {
 	Transport   http.RoundTripper
 	// Sleep waits out Retry-After; time-based by default.
 	Sleep func(context.Context, time.Duration) error
+	// RateTolerance is how far, as a fraction of the limit, the number of
+	// requests a real server admits may stray from its documented limit
+	// (other traffic may share the key); 0.1 when zero. Against the mock the
+	// count must be exact.
+	RateTolerance float64
 }
 
 // ErrUnreachable is returned when the target does not answer at all.
@@ -38,15 +43,22 @@ var ErrUnreachable = errors.New("the target is unreachable")
 // It returns an error only when the run itself cannot happen (bad
 // configuration, unreachable target); nonconformance is in the Run.
 func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
+	run, _, err := runWith(ctx, cfg)
+	return run, err
+}
+
+// runWith is Run, also returning the run's env, whose usedBy says which
+// credential roles each check relied on.
+func runWith(ctx context.Context, cfg Config) (*reports.Run, *env, error) {
 	p := cfg.Profile
 	target, err := url.Parse(strings.TrimSuffix(cfg.Target, "/"))
 	if err != nil || (target.Scheme != "http" && target.Scheme != "https") || target.Host == "" {
-		return nil, fmt.Errorf("--target %q: want a base URL like http://127.0.0.1:8060", cfg.Target)
+		return nil, nil, fmt.Errorf("--target %q: want a base URL like http://127.0.0.1:8060", cfg.Target)
 	}
 	creds := cfg.Credentials
 	if creds == nil {
 		if creds, err = FixtureCredentials(p); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if cfg.Timeout <= 0 {
@@ -59,10 +71,13 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 	if base == nil {
 		base = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32, ResponseHeaderTimeout: cfg.Timeout, TLSHandshakeTimeout: cfg.Timeout}
 	}
+	if cfg.RateTolerance <= 0 {
+		cfg.RateTolerance = 0.1
+	}
 	e := &env{ctx: ctx, profile: p, target: target, creds: creds, timeout: cfg.Timeout, maxWait: cfg.MaxWait,
-		secrets: creds.secrets(), base: boundedTransport{next: base}, sleep: cfg.Sleep}
+		secrets: creds.secrets(), base: boundedTransport{next: base}, sleep: cfg.Sleep, rateTolerance: cfg.RateTolerance, usedBy: map[string]map[string]bool{}}
 	if err := e.reach(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	run := &reports.Run{Profile: p.Name, Target: target.String(), Started: time.Now()}
 	checks := selected(Catalogue(p), cfg.Only, cfg.Skip)
@@ -87,7 +102,7 @@ func Run(ctx context.Context, cfg Config) (*reports.Run, error) {
 		fmt.Fprintf(cfg.Progress, "%d passed, %d failed, %d errored, %d skipped of %d requirements in %s\n",
 			c.Passed, c.Failed, c.Errored, c.Skipped, c.Total, run.Duration.Round(time.Millisecond))
 	}
-	return run, nil
+	return run, e, nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -153,6 +168,9 @@ func (e *env) runCheck(c *Check) (res reports.Result) {
 			t.status = reports.Pass
 		}
 		res = reports.Result{Requirement: c.Requirement(), Status: t.status, Duration: time.Since(start)}
+		if e.usedBy != nil {
+			e.usedBy[c.ID] = t.used
+		}
 		if t.status != reports.Pass {
 			secrets := t.rec.secrets
 			res.Reason = reports.Redact(t.reason, secrets)
