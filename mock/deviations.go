@@ -101,6 +101,8 @@ const (
 	devWrongSchemeAccepted
 	devMalformedCredentials400
 	devValidKeyRefused
+	devUnauthenticatedItemRoutes
+	devFormatOnlyValidation
 
 	// Key lifecycle and secrets.
 	devRevokedKeyAdmitted
@@ -239,6 +241,11 @@ func hasWhoAmI(p *specs.Profile) bool {
 		return op.Resource != nil && op.Resource.Action == specs.ActionWhoAmI
 	})
 }
+func hasItemRoutes(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return !op.Public && op.Resource != nil && op.Resource.Action == specs.ActionGet && op.Resource.ID != ""
+	})
+}
 func rateLimited(p *specs.Profile) bool { return len(p.RateLimits.Classes) > 0 }
 func xRateLimit(p *specs.Profile) bool  { return p.RateLimits.Headers == specs.HeadersXRateLimit }
 func all(preds ...func(*specs.Profile) bool) func(*specs.Profile) bool {
@@ -303,6 +310,8 @@ var deviations = func() []deviationSpec {
 		{devQueryKeyEverywhere, "query-key-everywhere", "accepts the legacy query-parameter key on header-only endpoints", []string{"AUTH-009"}, headerOnlyEndpoints},
 		{devWrongSchemeAccepted, "wrong-scheme-accepted", "accepts the key under another Authorization scheme (Basic, Bearer)", []string{"AUTH-004"}, authenticated},
 		{devMalformedCredentials400, "malformed-credentials-400", "answers malformed credentials with 400 instead of 401", []string{"AUTH-002"}, authenticated},
+		{devUnauthenticatedItemRoutes, "unauthenticated-item-routes", "serves the operations on one item without asking for credentials", []string{"AUTH-020"}, hasItemRoutes},
+		{devFormatOnlyValidation, "format-only-validation", "admits any key in the issued form, known or not", []string{"AUTH-021"}, func(p *specs.Profile) bool { return p.Auth.Mode == specs.AuthBearer || p.Auth.Mode == specs.AuthAPIKey }},
 		{devValidKeyRefused, "valid-key-refused", "looks for the key where the documentation does not put it, refusing documented requests", []string{"AUTH-005"}, authenticated},
 
 		// Key lifecycle and secrets.
@@ -480,6 +489,29 @@ func malformedCredentials(p *specs.Profile, r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// skipAuthentication reports whether a deviation serves the operation
+// without asking for credentials.
+func (s *Server) skipAuthentication(x *exchange) bool {
+	r := x.op.Resource
+	return x.faults.has(devUnauthenticatedItemRoutes) && r != nil && r.Action == specs.ActionGet && r.ID != ""
+}
+
+// issuedForm reports whether token looks like the keys the profile issues
+// (om_ and 40 base62 characters; 32 hex digits), whoever it belongs to.
+func issuedForm(p *specs.Profile, token string) bool {
+	probe := newSecret(p)
+	if len(token) != len(probe) || !strings.HasPrefix(token, p.Auth.TokenPrefix) {
+		return false
+	}
+	for i := len(p.Auth.TokenPrefix); i < len(token); i++ {
+		c := token[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z') {
+			return false
+		}
+	}
+	return true
 }
 
 // skipAuthorization reports whether the deviations leave out the access

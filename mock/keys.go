@@ -253,6 +253,18 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 	return r.snapshot(sk), true
 }
 
+// First is the profile's oldest key: what a server that checks only a key's
+// form (the format-only-validation deviation) acts as.
+func (s *Store) First(profile string) (*Authenticated, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil || len(r.order) == 0 {
+		return nil, false
+	}
+	return r.snapshot(r.keys[r.order[0]]), true
+}
+
 // DigestKey finds a digest key by public key and returns its private key for
 // the response check; the private key must not leave the auth path.
 func (s *Store) DigestKey(profile, publicKey string) (*Authenticated, string, bool) {

@@ -21,8 +21,10 @@ type Check struct {
 	Citation  string
 	level     reports.Level // MUST unless set
 	run       func(*T)
-	// overCredentials marks a check that probes with every credential it is
-	// given: without one of them it still exercises its assertion with the rest.
+	// overCredentials marks a check that asserts on as much as the
+	// credentials allow (every credential it is given, every operation whose
+	// items it can find): without one credential it still exercises its
+	// assertion on the rest, and it skips when nothing is left.
 	overCredentials bool
 }
 

@@ -52,6 +52,10 @@ func authChecks(p *specs.Profile) []*Check {
 			&Check{ID: "015", Statement: "Lists of organizations and projects show only those the key has a role in", run: checkBoundLists, overCredentials: true},
 		)
 	}
+	checks = append(checks, &Check{ID: "020", Statement: "Every operation that needs credentials refuses a request without them with 401 in the error envelope", run: checkEveryOperationNeedsCredentials, overCredentials: true})
+	if mode == specs.AuthBearer || mode == specs.AuthAPIKey {
+		checks = append(checks, &Check{ID: "021", Statement: "A valid key with one character changed is refused with 401: keys are checked, not just their form", run: checkNearMiss})
+	}
 	if mode == specs.AuthDigest {
 		checks = append(checks,
 			&Check{ID: "016", Statement: "A replayed Digest Authorization (the same nonce and nonce count) is refused with 401", run: checkDigestReplay},
@@ -149,6 +153,7 @@ func checkMalformed(t *T) {
 	refused(t, t.Client(""), h)
 }
 
+// checkUnknownKey presents a key no one was given.
 func checkUnknownKey(t *T) {
 	p := t.env.profile
 	unknown := Credential{Secret: p.Auth.TokenPrefix + "opsconformUnknownKey0000000000000000000", PublicKey: "opsconfo", PrivateKey: "00000000-0000-4000-8000-000000000000"}
@@ -156,6 +161,72 @@ func checkUnknownKey(t *T) {
 		unknown.Secret = "0000000000000000000000000000000F"
 	}
 	refused(t, &http.Client{Transport: t.authTransport(unknown, t.rec), Timeout: t.env.timeout}, nil)
+}
+
+// checkNearMiss presents the full key with its last character changed: a
+// server that checks only a key's form admits it.
+func checkNearMiss(t *T) {
+	k, ok := t.env.creds.Keys["full"]
+	if !ok {
+		t.Skipf(`no "full" credential for %s`, t.env.profile.Name)
+	}
+	t.markUsed("full")
+	near := Credential{Secret: nearMiss(k.Secret)}
+	t.rec.secrets = append(t.rec.secrets, near.Secret)
+	refused(t, &http.Client{Transport: t.authTransport(near, t.rec), Timeout: t.env.timeout}, nil)
+}
+
+// nearMiss changes a secret's last character to another of the same kind.
+func nearMiss(s string) string {
+	last := s[len(s)-1]
+	var c byte
+	switch {
+	case last >= '0' && last <= '9':
+		c = '0' + (last-'0'+1)%10
+	case last >= 'a' && last <= 'z':
+		c = 'a' + (last-'a'+1)%26
+	case last >= 'A' && last <= 'Z':
+		c = 'A' + (last-'A'+1)%26
+	default:
+		c = '0'
+	}
+	return s[:len(s)-1] + string(c)
+}
+
+// checkEveryOperationNeedsCredentials sends every operation that needs
+// credentials without any: a route added without the auth middleware is
+// open to anyone.
+func checkEveryOperationNeedsCredentials(t *T) {
+	e := t.env
+	probed := 0
+	for _, op := range e.profile.Operations {
+		if op.Public {
+			continue
+		}
+		params := t.operationParams(op, Credential{})
+		if params == nil {
+			continue
+		}
+		body := ""
+		if op.Body != nil {
+			body = validBody(op.Body.Schema)
+		}
+		path := e.path(op, params)
+		resp, data := t.Raw(t.Client(""), op.Method, path, nil, body)
+		if resp.StatusCode == http.StatusNotFound && op.Method != http.MethodGet && strings.Contains(path, nonexistentID(op, idParam(op))) {
+			continue // a stand-in item: inconclusive
+		}
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("401", fmt.Sprint(resp.StatusCode), "%s %s without credentials must be refused", op.Method, op.ID)
+		}
+		if err := e.profile.Errors.Match(specs.Unauthenticated, data); err != nil {
+			t.Fatalf("the "+e.profile.Name+" error envelope", string(truncate(data)), "the 401 for %s is not in the documented envelope: %v", op.ID, err)
+		}
+		probed++
+	}
+	if probed == 0 {
+		t.Skipf("no operation needing credentials whose parameters the credentials fill")
+	}
 }
 
 func checkWrongScheme(t *T) {
