@@ -1,6 +1,8 @@
 package mock
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -29,81 +31,79 @@ func (s *Server) answer(x *exchange) *failure {
 	c := ds.cols[res.Collection]
 	switch res.Action {
 	case specs.ActionList:
-		ds.mu.RLock()
-		items := make([]map[string]any, 0, len(c.items))
-		for _, it := range c.items {
-			if !res.BoundOnly || x.faults.has(devBoundRolesUnchecked) || x.auth != nil && boundTo(x.auth.Key, fmt.Sprint(it[c.idField])) {
-				items = append(items, it)
-			}
-		}
-		ds.mu.RUnlock()
-		pg := x.profile.Pagination
-		links := pg != nil && pg.Response.Links != ""
-		return s.list(x, len(items), func(i int) any {
-			if !links {
-				return items[i]
-			}
-			// Items carry their own absolute link where the profile's lists have links.
-			return s.linked(x, items[i], strings.TrimSuffix(x.r.URL.Path, "/")+"/"+url.PathEscape(fmt.Sprint(items[i][c.idField])))
-		})
+		return s.listRecords(x, ds, c)
 	case specs.ActionGet:
-		item, f := s.item(x, ds, c)
+		rec, f := s.item(x, ds, c)
 		if f != nil {
 			return f
 		}
-		s.respond(x, project(s.linked(x, item, x.r.URL.Path), successSchema(x.profile, x.op)))
+		s.respondItem(x, c, rec)
 	case specs.ActionCreate:
 		body, f := x.jsonBody()
 		if f != nil {
 			return f
 		}
-		ds.mu.Lock()
-		item := ds.gen.value(c.schema, "", false, 0).(map[string]any)
+		// Generated outside the data lock: a large schema must not stall other requests.
+		item := ds.generate(c.schema)
 		overlay(item, body, c.schema)
-		seen := make(map[string]bool, len(c.items))
-		for _, it := range c.items {
-			seen[fmt.Sprint(it[c.idField])] = true
+		ds.mu.Lock()
+		ds.genMu.Lock()
+		uniqueID(ds.gen, c.schema, c.idField, item, c.has)
+		ds.genMu.Unlock()
+		rec, err := ds.record(item)
+		if err == nil {
+			c.add(rec)
 		}
-		uniqueID(ds.gen, c.schema, c.idField, item, seen)
-		c.items = append(c.items, item)
 		ds.mu.Unlock()
-		s.respond(x, item)
+		if err != nil {
+			return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+		}
+		s.respondItem(x, c, rec)
 	case specs.ActionUpdate:
 		body, f := x.jsonBody()
 		if f != nil {
 			return f
 		}
 		ds.mu.Lock()
-		_, item := c.find(s.idParam(x))
-		if item != nil {
+		i, old := c.find(s.idParam(x))
+		var rec *record
+		var err error
+		if old != nil {
+			item := maps.Clone(old.fields)
 			overlay(item, body, c.schema)
-			item = maps.Clone(item)
+			item[c.idField] = old.fields[c.idField] // the body cannot move an item
+			if rec, err = ds.record(item); err == nil {
+				c.replace(i, rec)
+			}
 		}
 		ds.mu.Unlock()
-		if item == nil {
+		switch {
+		case old == nil:
 			return s.notFound(x)
+		case err != nil:
+			return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
 		}
-		s.respond(x, item)
+		s.respondItem(x, c, rec)
 	case specs.ActionDelete:
 		ds.mu.Lock()
-		i, item := c.find(s.idParam(x))
-		if item != nil {
-			c.items = append(c.items[:i:i], c.items[i+1:]...)
+		i, rec := c.find(s.idParam(x))
+		if rec != nil {
+			c.remove(i)
 		}
 		ds.mu.Unlock()
-		if item == nil {
+		if rec == nil {
 			return s.notFound(x)
 		}
 		s.respond(x, nil)
 	default: // action, assign, unassign on data: the item must exist; the body is the operation's own
-		item, f := s.item(x, ds, c)
+		rec, f := s.item(x, ds, c)
 		if f != nil {
 			return f
 		}
 		body := s.generated(x)
 		if m, ok := body.(map[string]any); ok {
 			if _, has := m[res.ID]; has {
-				m[res.ID] = item[res.Field]
+				m[res.ID] = rec.fields[res.Field]
 			}
 		}
 		s.respond(x, body)
@@ -111,15 +111,68 @@ func (s *Server) answer(x *exchange) *failure {
 	return nil
 }
 
-// item finds the item the request names: 404 when there is none.
-func (s *Server) item(x *exchange, ds *dataset, c *collection) (map[string]any, *failure) {
+// listRecords answers a list of data items: those the caller may see, a page
+// of them rendered from their stored JSON.
+func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
+	res := x.op.Resource
 	ds.mu.RLock()
-	_, item := c.find(s.idParam(x))
+	items := c.items
+	if res.BoundOnly && !x.faults.has(devBoundRolesUnchecked) {
+		visible := make([]*record, 0, 8)
+		for _, rec := range c.items {
+			if x.auth != nil && boundTo(x.auth.Key, fmt.Sprint(rec.fields[c.idField])) {
+				visible = append(visible, rec)
+			}
+		}
+		items = visible
+	}
+	// Records are immutable and the slice is only ever appended to or
+	// copied on delete, so the window stays valid after the lock is released.
+	items = items[:len(items):len(items)]
 	ds.mu.RUnlock()
-	if item == nil {
+	if ds.links == "" {
+		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].json...) })
+	}
+	// Items carry their own absolute link where the profile's lists have links.
+	base := strings.TrimSuffix(x.r.URL.Path, "/") + "/"
+	return s.list(x, len(items), func(dst []byte, i int) []byte {
+		rec := items[i]
+		return appendLinked(dst, rec, selfURL(x, base+url.PathEscape(fmt.Sprint(rec.fields[c.idField]))))
+	})
+}
+
+// respondItem answers with one record, projected onto the operation's
+// schema and with its own link where the profile's items have one.
+func (s *Server) respondItem(x *exchange, c *collection, rec *record) {
+	sch := successSchema(x.profile, x.op)
+	if rec.link == nil {
+		s.respond(x, json.RawMessage(rec.view(sch)))
+		return
+	}
+	path := x.r.URL.Path
+	if x.op.Resource.Action == specs.ActionCreate {
+		path = strings.TrimSuffix(path, "/") + "/" + url.PathEscape(fmt.Sprint(rec.fields[c.idField]))
+	}
+	linked := appendLinked(nil, rec, selfURL(x, path))
+	if closes(sch) {
+		// A projection of a linked item: rare, so decoded and projected.
+		var m map[string]any
+		_ = json.Unmarshal(linked, &m)
+		s.respond(x, project(m, sch))
+		return
+	}
+	s.respond(x, json.RawMessage(linked))
+}
+
+// item finds the record the request names: 404 when there is none.
+func (s *Server) item(x *exchange, ds *dataset, c *collection) (*record, *failure) {
+	ds.mu.RLock()
+	_, rec := c.find(s.idParam(x))
+	ds.mu.RUnlock()
+	if rec == nil {
 		return nil, s.notFound(x)
 	}
-	return item, nil
+	return rec, nil
 }
 
 func (s *Server) notFound(x *exchange) *failure {
@@ -151,7 +204,7 @@ func overlay(item, body map[string]any, schema *base.Schema) {
 // project keeps only the fields the response schema has, when it closes its
 // properties: a get that answers with part of an item gets just that part.
 func project(item map[string]any, schema *base.Schema) map[string]any {
-	if schema == nil || schema.Properties == nil || schema.AdditionalProperties == nil || !schema.AdditionalProperties.IsB() || schema.AdditionalProperties.B {
+	if !closes(schema) {
 		return item
 	}
 	out := make(map[string]any, schema.Properties.Len())
@@ -161,6 +214,11 @@ func project(item map[string]any, schema *base.Schema) map[string]any {
 		}
 	}
 	return out
+}
+
+// closes reports whether schema lists its properties and allows no others.
+func closes(schema *base.Schema) bool {
+	return schema != nil && schema.Properties != nil && schema.AdditionalProperties != nil && schema.AdditionalProperties.IsB() && !schema.AdditionalProperties.B
 }
 
 // generated is a body generated from the operation's 2xx schema, examples winning.
@@ -179,6 +237,15 @@ func (s *Server) generated(x *exchange) any {
 // the success envelope when the response schema has it, and MongoDB's
 // envelope=true when asked.
 func (s *Server) respond(x *exchange, body any) {
+	if raw, ok := body.(json.RawMessage); ok && x.faults != nil {
+		// Deviations change bodies as values: decode the stored bytes (rare: faults are on).
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.UseNumber()
+		var v any
+		if dec.Decode(&v) == nil {
+			body = v
+		}
+	}
 	resp := x.info.success
 	status := http.StatusOK
 	if resp != nil {
@@ -308,15 +375,20 @@ func (s *Server) paging(x *exchange) (page, *failure) {
 // list answers a list operation: one page in the profile's shape, or every
 // item under the operation's items field when it does not paginate.
 //
-// item renders the i-th of total items: only the page served is rendered.
-func (s *Server) list(x *exchange, total int, item func(i int) any) *failure {
+// appendItem appends the i-th of total items' JSON: only the page served
+// is rendered, from bytes encoded when the item was stored.
+func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int) []byte) *failure {
 	res, pg := x.op.Resource, x.profile.Pagination
-	render := func(lo, hi int) []any {
-		out := make([]any, 0, hi-lo)
+	render := func(lo, hi int) json.RawMessage {
+		buf := make([]byte, 0, (hi-lo)*256+2)
+		buf = append(buf, '[')
 		for i := lo; i < hi; i++ {
-			out = append(out, item(i))
+			if i > lo {
+				buf = append(buf, ',')
+			}
+			buf = appendItem(buf, i)
 		}
-		return out
+		return append(buf, ']')
 	}
 	if !x.op.Paginated || pg == nil {
 		n := total
@@ -337,16 +409,16 @@ func (s *Server) list(x *exchange, total int, item func(i int) any) *failure {
 	if w.offset >= total && total > 0 && x.faults.has(devPastLastPageError) {
 		return fail(specs.NotFound, "There is no page %d.", w.number)
 	}
-	window := render(min(w.offset, total), min(w.offset+w.size, total))
+	lo, hi := min(w.offset, total), min(w.offset+w.size, total)
 
 	body := maps.Clone(x.info.skeleton)
 	fields := pg.Response
-	body[fields.Items] = window
+	body[fields.Items] = render(lo, hi)
 	if fields.TotalItems != "" {
 		if pg.Count != "" && strings.EqualFold(x.queryValues().Get(pg.Count), "false") && !x.faults.has(devIncludeCountIgnored) {
 			delete(body, fields.TotalItems)
 		} else {
-			body[fields.TotalItems] = s.deviateTotal(x, total, len(window))
+			body[fields.TotalItems] = s.deviateTotal(x, total, hi-lo)
 		}
 	}
 	if fields.TotalPages != "" {
@@ -371,22 +443,6 @@ func (s *Server) list(x *exchange, total int, item func(i int) any) *failure {
 	}
 	s.respond(x, body)
 	return nil
-}
-
-// linked returns item with its links field (the profile's list links field,
-// where the item has one) holding its own absolute URL, as MongoDB's do.
-func (s *Server) linked(x *exchange, item map[string]any, path string) map[string]any {
-	pg := x.profile.Pagination
-	if pg == nil || pg.Response.Links == "" {
-		return item
-	}
-	if _, has := item[pg.Response.Links]; !has {
-		return item
-	}
-	out := maps.Clone(item)
-	u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: path}
-	out[pg.Response.Links] = []any{map[string]any{"href": u.String(), "rel": "self"}}
-	return out
 }
 
 // pageLinks are MongoDB's absolute self, previous and next links.

@@ -15,28 +15,25 @@ import (
 // to need more than one page at small page sizes.
 const defaultCount = 25
 
-// collection is one resource collection's items, in a stable order.
-type collection struct {
-	name    string
-	schema  *base.Schema // one item
-	idField string
-	items   []map[string]any
-}
-
-func (c *collection) find(id string) (int, map[string]any) {
-	for i, it := range c.items {
-		if fmt.Sprint(it[c.idField]) == id {
-			return i, it
-		}
-	}
-	return -1, nil
-}
-
 // dataset is one profile's collections. Writes change what later reads see.
 type dataset struct {
-	mu   sync.RWMutex
-	gen  *generator // for items created by requests
-	cols map[string]*collection
+	mu    sync.RWMutex // guards every collection's items
+	genMu sync.Mutex   // guards gen, which is not safe for concurrent use
+	gen   *generator   // for items created by requests
+	cols  map[string]*collection
+	links string // the field items carry their own link in (MongoDB's links); "" when none
+}
+
+// generate makes a fresh item of schema for a create.
+func (ds *dataset) generate(schema *base.Schema) map[string]any {
+	ds.genMu.Lock()
+	defer ds.genMu.Unlock()
+	return ds.gen.value(schema, "", false, 0).(map[string]any)
+}
+
+// record encodes an item of this dataset.
+func (ds *dataset) record(item map[string]any) (*record, error) {
+	return newLinkedRecord(item, ds.links)
 }
 
 // profileSeed mixes the run's seed with the profile's name, so profiles
@@ -52,6 +49,9 @@ func profileSeed(seed int64, profile string) uint64 {
 // that the same seed gives byte-identical data.
 func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, error) {
 	ds := &dataset{gen: newGenerator(profileSeed(seed, p.Name) + 1), cols: map[string]*collection{}}
+	if p.Pagination != nil {
+		ds.links = p.Pagination.Response.Links
+	}
 	schemas := map[string]*base.Schema{}
 	idFields := map[string]string{}
 	for _, op := range p.Operations {
@@ -87,10 +87,11 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		if s == nil {
 			return nil, fmt.Errorf("mock: %s: no operation of collection %q has a JSON item schema to generate from", p.Name, name)
 		}
-		c := &collection{name: name, schema: s, idField: idFields[name]}
-		if c.idField == "" {
-			c.idField = "id"
+		idField := idFields[name]
+		if idField == "" {
+			idField = "id"
 		}
+		c := newCollection(name, s, idField)
 		fix := set.Collections[name]
 		// The id field and, where the schema has one, "id" are both identities: keep both unique.
 		unique := []string{c.idField}
@@ -113,7 +114,11 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 				}
 				seenBy[f][id] = true
 			}
-			c.items = append(c.items, item)
+			rec, err := ds.record(item)
+			if err != nil {
+				return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %v", p.Name, name, i, err)
+			}
+			c.add(rec)
 		}
 		count := fix.Count
 		if count == 0 && len(fix.Items) == 0 {
@@ -122,19 +127,24 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		for len(c.items) < count {
 			item := g.value(s, "", len(c.items) == 0, 0).(map[string]any)
 			for _, f := range unique {
-				if !uniqueID(g, s, f, item, seenBy[f]) {
+				if !uniqueID(g, s, f, item, func(id string) bool { return seenBy[f][id] }) {
 					return nil, fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", p.Name, name, count, f)
 				}
+				seenBy[f][fmt.Sprint(item[f])] = true
 			}
-			c.items = append(c.items, item)
+			rec, err := ds.record(item)
+			if err != nil {
+				return nil, fmt.Errorf("mock: %s: collection %s: %v", p.Name, name, err)
+			}
+			c.add(rec)
 		}
 		ds.cols[name] = c
 	}
 	return ds, nil
 }
 
-// uniqueID regenerates an item's id until it is new.
-func uniqueID(g *generator, s *base.Schema, field string, item map[string]any, seen map[string]bool) bool {
+// uniqueID regenerates item's field until taken says its value is new.
+func uniqueID(g *generator, s *base.Schema, field string, item map[string]any, taken func(id string) bool) bool {
 	var idSchema *base.Schema
 	if s.Properties != nil {
 		if proxy, ok := s.Properties.Get(field); ok {
@@ -142,9 +152,7 @@ func uniqueID(g *generator, s *base.Schema, field string, item map[string]any, s
 		}
 	}
 	for range 50 {
-		id := fmt.Sprint(item[field])
-		if !seen[id] {
-			seen[id] = true
+		if !taken(fmt.Sprint(item[field])) {
 			return true
 		}
 		if idSchema == nil {

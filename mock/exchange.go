@@ -21,16 +21,17 @@ const maxBody = 1 << 20
 // Stages fill it in and return a *failure when the request must stop; only
 // the write helpers below put bytes on the wire.
 type exchange struct {
-	w       http.ResponseWriter
-	r       *http.Request
-	profile *specs.Profile
-	op      *specs.Operation
-	info    *opInfo
-	params  map[string]string
-	auth    *Authenticated
-	body    []byte     // the request body, read once and bounded
-	query   url.Values // parsed once
-	faults  *activeFaults
+	w        http.ResponseWriter
+	r        *http.Request
+	profile  *specs.Profile
+	op       *specs.Operation
+	info     *opInfo
+	params   map[string]string
+	auth     *Authenticated
+	body     []byte     // the request body, read once and bounded
+	query    url.Values // parsed once
+	queryErr error      // why the query string is malformed; the pairs before the mistake are in query
+	faults   *activeFaults
 
 	status int // what was written, for the request log
 }
@@ -57,7 +58,7 @@ func fail(kind specs.ErrorKind, format string, args ...any) *failure {
 // queryValues parses the query string once per exchange.
 func (x *exchange) queryValues() url.Values {
 	if x.query == nil {
-		x.query = x.r.URL.Query()
+		x.query, x.queryErr = url.ParseQuery(x.r.URL.RawQuery)
 	}
 	return x.query
 }
@@ -172,22 +173,27 @@ func statusOr(status, def int) int {
 	return def
 }
 
-// writeJSON marshals v (indented when the profile's pretty flag asks) and writes it.
+// writeJSON encodes v into a pooled buffer (indented when the profile's
+// pretty flag asks) and writes it.
 func (s *Server) writeJSON(x *exchange, status int, v any) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false) // links carry "&", which vendors send as is
-	if x.profile != nil && x.profile.Envelope.PrettyParam != "" && x.queryBool(x.profile.Envelope.PrettyParam) {
-		enc.SetIndent("", "  ")
-	}
-	if err := enc.Encode(v); err != nil {
+	buf := getBuf()
+	defer putBuf(buf)
+	b, err := appendJSON(*buf, v)
+	if err != nil {
 		s.writeFailure(x, fail(specs.Internal, "opsconform mock: cannot encode the response: %v", err))
 		return
+	}
+	if x.profile != nil && x.profile.Envelope.PrettyParam != "" && x.queryBool(x.profile.Envelope.PrettyParam) {
+		var indented bytes.Buffer
+		_ = json.Indent(&indented, b, "", "  ")
+		b = indented.Bytes()
+	} else {
+		*buf = b // keep the grown buffer for the pool
 	}
 	if x.w.Header().Get("Content-Type") == "" {
 		x.w.Header().Set("Content-Type", "application/json")
 	}
-	s.writeBody(x, status, bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	s.writeBody(x, status, b)
 }
 
 // writeBody is where every answer leaves: transport faults that corrupt the

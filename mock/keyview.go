@@ -37,7 +37,13 @@ func (s *Server) answerKeys(x *exchange) *failure {
 				visible = append(visible, k)
 			}
 		}
-		return s.list(x, len(visible), func(i int) any { return s.keyView(x, visible[i], nil, "") })
+		return s.list(x, len(visible), func(dst []byte, i int) []byte {
+			out, err := appendJSON(dst, s.keyView(x, visible[i], nil, ""))
+			if err != nil {
+				return append(dst, "null"...) // a key view is maps and strings: it always encodes
+			}
+			return out
+		})
 	case specs.ActionCreate:
 		body, f := x.jsonBody()
 		if f != nil {

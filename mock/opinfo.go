@@ -15,10 +15,16 @@ type opInfo struct {
 	success  *specs.Response // the lowest documented 2xx
 	headers  http.Header     // sent with every answer: deprecation, documented example headers
 	skeleton map[string]any  // a list body's required example fields (OData's @odata.context)
+
+	// params check the request's parameters without the full validator,
+	// when simpleParams says they can (see compileParams).
+	params       []paramCheck
+	simpleParams bool
 }
 
 func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
 	info := &opInfo{success: successResponse(op), headers: http.Header{}, skeleton: map[string]any{}}
+	info.params, info.simpleParams = compileParams(op)
 	if d := op.Deprecation; d != nil {
 		info.headers.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))
 		info.headers.Set("Sunset", d.Sunset.UTC().Format(http.TimeFormat))

@@ -3,7 +3,6 @@ package mock
 import (
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 
@@ -40,11 +39,14 @@ func (vs *validators) get(p *specs.Profile) validator.Validator {
 // clamps or rejects.
 func (s *Server) validateRequest(x *exchange) *failure {
 	// URL.Query drops malformed pairs silently; a client should hear about them.
-	if _, err := url.ParseQuery(x.r.URL.RawQuery); err != nil {
-		return fail(specs.InvalidParameter, "The query string is malformed: %v.", err)
+	if x.queryValues(); x.queryErr != nil {
+		return fail(specs.InvalidParameter, "The query string is malformed: %v.", x.queryErr)
 	}
 	if x.faults.has(devRequestValidationSkipped) {
 		return nil
+	}
+	if x.info.simpleParams {
+		return s.checkParams(x, x.info.params)
 	}
 	v := s.validators.get(x.profile)
 	_, errs := v.ValidateHttpRequestSyncWithPathItem(x.r, x.op.PathItem, x.op.Template)

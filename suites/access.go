@@ -59,8 +59,9 @@ func alternativeFor(p *specs.Profile, op *specs.Operation) specs.Alternative {
 }
 
 // refusedStates are credential roles that are refused outright (401) and so
-// say nothing about permissions.
-var refusedStates = []string{"revoked", "expired", "disabled", "owner-deactivated", "other-tenant", "other-ip", "api-disabled"}
+// say nothing about permissions; "second" is the rate-limit burst's, whose
+// budget no other check may spend.
+var refusedStates = []string{"revoked", "expired", "disabled", "owner-deactivated", "other-tenant", "other-ip", "api-disabled", "second"}
 
 // checkEveryOperationRefused sends every operation, with every usable
 // credential that declares its scopes or role, whenever the model says the

@@ -335,7 +335,7 @@ func checkPageMaximum(t *T) {
 	e := t.env
 	pg := e.profile.Pagination
 	l := t.largestList()
-	status, items, _, body := t.page(l.op, pg.Size.Param, strconv.Itoa(pg.Size.Max))
+	status, items, _, _ := t.page(l.op, pg.Size.Param, strconv.Itoa(pg.Size.Max))
 	want := pg.Size.Max
 	if l.total >= 0 {
 		want = min(want, l.total)
@@ -343,7 +343,7 @@ func checkPageMaximum(t *T) {
 	if status != http.StatusOK || l.total >= 0 && len(items) != want || len(items) > pg.Size.Max {
 		t.Fatalf(fmt.Sprintf("200 with exactly %d items", want), fmt.Sprintf("%d with %d items", status, len(items)), "%s=%d on %s (%d items in all) is not served in full", pg.Size.Param, pg.Size.Max, l.op.ID, l.total)
 	}
-	status, items, _, body = t.page(l.op, pg.Size.Param, strconv.Itoa(pg.Size.Max+1))
+	status, items, _, body := t.page(l.op, pg.Size.Param, strconv.Itoa(pg.Size.Max+1))
 	if pg.Overflow == specs.Reject {
 		if status != e.profile.Errors.Spec(specs.InvalidParameter).Status {
 			t.Fatalf("400", fmt.Sprint(status), "%s=%d is not refused", pg.Size.Param, pg.Size.Max+1)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -62,6 +63,27 @@ func TestNoVacuousPass(t *testing.T) {
 						}
 					}
 				})
+			}
+		})
+	}
+}
+
+// TestOnlyRateChecksSpendTheSecondKey: the burst counts what the "second"
+// key is admitted against the documented limit, so no other check may spend
+// that key's budget (on a real clock, two earlier requests made the count 98).
+func TestOnlyRateChecksSpendTheSecondKey(t *testing.T) {
+	for _, p := range embeddedProfiles(t) {
+		t.Run(p.Name, func(t *testing.T) {
+			t.Parallel()
+			hs, c := mockFor(t, p)
+			_, env, err := runWith(context.Background(), Config{Profile: p, Target: hs.URL, Timeout: 5 * time.Second, MaxWait: 90 * time.Second, Sleep: c.Sleep})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for id, used := range env.usedBy {
+				if used["second"] && !strings.Contains(id, "-RATE-") {
+					t.Errorf("%s spends the second key's budget", id)
+				}
 			}
 		})
 	}

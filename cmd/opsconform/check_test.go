@@ -81,7 +81,8 @@ func TestCheckEveryProfileAgainstTheMock(t *testing.T) {
 			junit, summary := filepath.Join(dir, p+".xml"), filepath.Join(dir, p+".md")
 			code, stdout, stderr := runCLI(t, nil, "check", "--target", url, "--profile", p, "--junit", junit, "--summary", summary, "--max-wait", "15s")
 			if code != 0 {
-				t.Fatalf("exit %d\n%s\n%s", code, stdout, stderr)
+				md, _ := os.ReadFile(summary)
+				t.Fatalf("exit %d\n%s\n%s\n%s", code, stdout, stderr, md)
 			}
 			if !regexp.MustCompile(`(?m)^\d+ passed, 0 failed, 0 errored, 0 skipped of \d+ requirements`).MatchString(stdout) {
 				t.Errorf("no clean tally:\n%s", stdout)

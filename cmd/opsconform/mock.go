@@ -95,12 +95,12 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		}
 		fix = fixtures.Dir(o.fixtures)
 	}
-	logOut := errOut
+	logger := slog.New(slog.NewTextHandler(errOut, nil))
 	if o.quiet {
-		logOut = io.Discard
+		logger = slog.New(slog.DiscardHandler)
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
-		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, Logger: slog.New(slog.NewTextHandler(logOut, nil))})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, Logger: logger})
 	if err != nil {
 		return err
 	}
