@@ -137,7 +137,7 @@ func (s *Server) authenticateAPIKey(p *specs.Profile, op *specs.Operation, r *ht
 		} else {
 			vals = r.URL.Query()[sc.Param]
 		}
-		if len(vals) == 0 {
+		if len(vals) == 0 || sc.In == "query" && deviates(r, devQueryKeyRefused) {
 			continue
 		}
 		if len(vals) > 1 {

@@ -103,6 +103,9 @@ const (
 	devValidKeyRefused
 	devUnauthenticatedItemRoutes
 	devFormatOnlyValidation
+	devQueryKeyRefused
+	devUnknownPathHTML
+	devRequiredParamUnchecked
 
 	// Key lifecycle and secrets.
 	devRevokedKeyAdmitted
@@ -241,6 +244,11 @@ func hasWhoAmI(p *specs.Profile) bool {
 		return op.Resource != nil && op.Resource.Action == specs.ActionWhoAmI
 	})
 }
+func hasRequiredQuery(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return op.Method == http.MethodGet && slices.ContainsFunc(op.Params, func(prm *specs.Param) bool { return prm.In == "query" && prm.Required })
+	})
+}
 func hasItemRoutes(p *specs.Profile) bool {
 	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
 		return !op.Public && op.Resource != nil && op.Resource.Action == specs.ActionGet && op.Resource.ID != ""
@@ -312,6 +320,9 @@ var deviations = func() []deviationSpec {
 		{devMalformedCredentials400, "malformed-credentials-400", "answers malformed credentials with 400 instead of 401", []string{"AUTH-002"}, authenticated},
 		{devUnauthenticatedItemRoutes, "unauthenticated-item-routes", "serves the operations on one item without asking for credentials", []string{"AUTH-020"}, hasItemRoutes},
 		{devFormatOnlyValidation, "format-only-validation", "admits any key in the issued form, known or not", []string{"AUTH-021"}, func(p *specs.Profile) bool { return p.Auth.Mode == specs.AuthBearer || p.Auth.Mode == specs.AuthAPIKey }},
+		{devQueryKeyRefused, "query-key-refused", "dropped the legacy query-parameter key its documentation still accepts", []string{"AUTH-022"}, headerOnlyEndpoints},
+		{devUnknownPathHTML, "unknown-path-html", "answers paths no operation serves with the web client's HTML page and 200", []string{"ENV-007"}, nil},
+		{devRequiredParamUnchecked, "required-param-unchecked", "answers a request that lacks a required parameter as if it had an empty one", []string{"ENV-008"}, hasRequiredQuery},
 		{devValidKeyRefused, "valid-key-refused", "looks for the key where the documentation does not put it, refusing documented requests", []string{"AUTH-005"}, authenticated},
 
 		// Key lifecycle and secrets.

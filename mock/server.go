@@ -175,8 +175,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve is the pipeline, top to bottom: route, inject faults, authenticate,
 // authorize, limit, read and validate the request, answer.
 func (s *Server) serve(x *exchange) *failure {
-	if f := s.route(x); f != nil {
-		return f
+	if f := s.route(x); f != nil || x.op == nil {
+		return f // a failure, or an answer a deviation already wrote
 	}
 	if f := s.injectFaults(x); f != nil {
 		return f
@@ -215,6 +215,11 @@ func (s *Server) route(x *exchange) *failure {
 	if rt == nil {
 		x.profile = s.router.owner(s.profiles, r.URL.Path)
 		x.faults = s.faults.active(x.profile, nil)
+		if x.faults.has(devUnknownPathHTML) && len(allowed) == 0 {
+			x.w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			s.writeBody(x, http.StatusOK, []byte("<!doctype html><html><body><div id=\"app\"></div></body></html>\n"))
+			return nil
+		}
 		if len(allowed) > 0 {
 			f := fail(specs.MethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allowed, ", "))
 			f.allow = allowed

@@ -32,6 +32,7 @@ func authChecks(p *specs.Profile) []*Check {
 		checks = append(checks, &Check{ID: "008", Statement: "The Digest challenge has exactly the form real clients parse (realm, domain, nonce, algorithm in upper case, qop, stale)", run: checkDigestChallenge})
 	}
 	if headerOnly(p) != nil {
+		checks = append(checks, &Check{ID: "022", Statement: "Where an operation accepts the key in the legacy query parameter, a valid key there is admitted", run: checkLegacyQueryKey})
 		checks = append(checks, &Check{ID: "009", Statement: "A key sent where an operation does not accept it (the legacy query parameter on a header-only endpoint) is refused with 401", run: checkHeaderOnly})
 	}
 	if p.Auth.BindTenant {
@@ -353,6 +354,36 @@ func headerOnly(p *specs.Profile) *struct {
 		}
 	}
 	return nil
+}
+
+// checkLegacyQueryKey sends the full key in the query parameter on the probe,
+// which accepts it: older integrations still do.
+func checkLegacyQueryKey(t *T) {
+	p := t.env.profile
+	k, ok := t.env.creds.Keys["full"]
+	if !ok {
+		t.Skipf(`no "full" credential for %s`, p.Name)
+	}
+	t.markUsed("full")
+	for _, op := range p.Operations {
+		if op.Method != http.MethodGet || op.Public || !t.env.fillable(op) {
+			continue
+		}
+		for _, alt := range op.Security {
+			for _, r := range alt {
+				if r.Scheme.In != "query" {
+					continue
+				}
+				value := strings.ReplaceAll(r.Scheme.Format, "{key}", k.Secret)
+				resp, body := t.Raw(t.Client(""), op.Method, withQuery(t.env.path(op, nil), r.Scheme.Param, value), nil, "")
+				if resp.StatusCode < 200 || resp.StatusCode > 299 {
+					t.Fatalf("2xx", fmt.Sprint(resp.StatusCode), "%s refuses the key in the query parameter %s, which it documents: %s", op.ID, r.Scheme.Param, truncate(body))
+				}
+				return
+			}
+		}
+	}
+	t.Skipf("no safe operation that accepts the query key and whose parameters the credentials fill")
 }
 
 func checkHeaderOnly(t *T) {

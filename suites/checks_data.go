@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
 
@@ -26,6 +27,10 @@ func envelopeChecks(p *specs.Profile) []*Check {
 	}
 	if requiredHeaderOps(p) != nil {
 		checks = append(checks, &Check{ID: "005", Statement: "Successful responses carry the headers the spec marks required, in their documented form (" + strings.Join(requiredHeaderNames(p), ", ") + ")", run: checkRequiredHeaders})
+	}
+	checks = append(checks, &Check{ID: "007", Statement: "A path under the API that no operation serves answers 404 in the error envelope", run: checkUnknownPath})
+	if requiredQueryOp(p) != nil {
+		checks = append(checks, &Check{ID: "008", Statement: "A request without a required parameter is refused with 400 in the error envelope", run: checkMissingRequiredParam})
 	}
 	if p.ClosedCreate() != nil {
 		checks = append(checks, &Check{ID: "006", Statement: "A request body with a field the schema does not know is refused with 400 in the error envelope, not ignored", run: checkUnknownBodyField})
@@ -64,6 +69,56 @@ func checkSuccessEnvelope(t *T) {
 	if e.probe() == nil {
 		t.Skipf("no safe operation the credentials can call")
 	}
+}
+
+// checkUnknownPath asks for an endpoint no operation serves, under the
+// prefix the profile's operations share.
+func checkUnknownPath(t *T) {
+	e := t.env
+	op := e.probe()
+	if op == nil {
+		t.Skipf("no operation the credentials can call")
+	}
+	base := e.profile.BasePath
+	if base == "" {
+		base = op.Path[:strings.LastIndex(op.Path, "/")]
+	}
+	resp, body := t.Raw(t.Client("full"), http.MethodGet, base+"/opsconform-no-such-endpoint", nil, "")
+	expectError(t, resp, body, specs.NotFound, e.profile.Errors.Spec(specs.NotFound).Status)
+}
+
+// requiredQueryOp is a safe operation with a required query parameter.
+func requiredQueryOp(p *specs.Profile) *specs.Operation {
+	for _, op := range p.Operations {
+		if op.Method != http.MethodGet {
+			continue
+		}
+		for _, prm := range op.Params {
+			if prm.In == "query" && prm.Required {
+				return op
+			}
+		}
+	}
+	return nil
+}
+
+// checkMissingRequiredParam leaves out every required query parameter of an
+// operation that has one.
+func checkMissingRequiredParam(t *T) {
+	e := t.env
+	op := requiredQueryOp(e.profile)
+	path := op.Path
+	for _, prm := range op.Params {
+		if prm.In == "path" {
+			v := e.creds.Params[prm.Name]
+			if v == "" {
+				t.Skipf("the credentials give no value for %s's path parameter %s", op.ID, prm.Name)
+			}
+			path = strings.ReplaceAll(path, "{"+prm.Name+"}", url.PathEscape(v))
+		}
+	}
+	resp, body := t.Raw(t.Client("full"), op.Method, path, nil, "")
+	expectError(t, resp, body, specs.InvalidParameter, e.profile.Errors.Spec(specs.InvalidParameter).Status)
 }
 
 // checkErrorEnvelope asks for an item that does not exist.

@@ -31,8 +31,8 @@ type Config struct {
 	Sleep func(context.Context, time.Duration) error
 	// RateTolerance is how far, as a fraction of the limit, the number of
 	// requests a real server admits may stray from its documented limit
-	// (other traffic may share the key); 0.1 when zero. Against the mock the
-	// count must be exact.
+	// (other traffic may share the key); 0 is exact. Against the mock the
+	// count is always exact.
 	RateTolerance float64
 }
 
@@ -70,9 +70,6 @@ func runWith(ctx context.Context, cfg Config) (*reports.Run, *env, error) {
 	base := cfg.Transport
 	if base == nil {
 		base = &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32, ResponseHeaderTimeout: cfg.Timeout, TLSHandshakeTimeout: cfg.Timeout}
-	}
-	if cfg.RateTolerance <= 0 {
-		cfg.RateTolerance = 0.1
 	}
 	e := &env{ctx: ctx, profile: p, target: target, creds: creds, timeout: cfg.Timeout, maxWait: cfg.MaxWait,
 		secrets: creds.secrets(), base: boundedTransport{next: base}, sleep: cfg.Sleep, rateTolerance: cfg.RateTolerance, usedBy: map[string]map[string]bool{}}

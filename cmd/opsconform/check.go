@@ -25,6 +25,7 @@ type checkOptions struct {
 	only, skip  []string
 	timeout     time.Duration
 	maxWait     time.Duration
+	tolerance   float64
 	list        bool
 }
 
@@ -59,6 +60,7 @@ unreachable target.`,
 			fs.StringSliceVar(&o.skip, "skip", nil, "skip these requirement IDs or ID prefixes")
 			fs.DurationVar(&o.timeout, "timeout", 10*time.Second, "give up on a request after this long")
 			fs.DurationVar(&o.maxWait, "max-wait", 90*time.Second, "the longest Retry-After to wait out; longer waits skip the recovery check")
+			fs.Float64Var(&o.tolerance, "rate-tolerance", 0.1, "against a real server, how far the admitted count may stray from the documented rate limit, as a fraction of it (the mock's count must be exact)")
 			fs.BoolVar(&o.list, "list", false, "print the requirement catalogue of the profile(s) and exit")
 			return o
 		},
@@ -70,6 +72,9 @@ func runCheck(ctx context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*checkOptions)
 	if o.timeout <= 0 || o.maxWait < 0 {
 		return usageError{"--timeout must be positive and --max-wait not negative"}
+	}
+	if !(o.tolerance >= 0 && o.tolerance < 1) {
+		return usageError{fmt.Sprintf("--rate-tolerance %g: want a fraction in [0, 1)", o.tolerance)}
 	}
 	ps, err := o.load()
 	if err != nil {
@@ -106,7 +111,7 @@ func runCheck(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	fmt.Fprintf(out, "opsconform check: %s against %s\n", p.Name, o.target)
 	run, err := suites.Run(ctx, suites.Config{Profile: p, Target: o.target, Credentials: creds, Timeout: o.timeout,
-		MaxWait: o.maxWait, Only: o.only, Skip: o.skip, Progress: out})
+		MaxWait: o.maxWait, Only: o.only, Skip: o.skip, Progress: out, RateTolerance: o.tolerance})
 	if err != nil {
 		if errors.Is(err, suites.ErrUnreachable) {
 			return usageError{err.Error()}
