@@ -289,7 +289,11 @@ func authorize(p *specs.Profile, op *specs.Operation, a *Authenticated, alt spec
 	if role == "" && a.Owner != nil {
 		role = a.Owner.Role
 	}
-	d := p.Access.Permits(op.ID, required, a.Key.Scopes, role)
+	granted := a.Key.granted
+	if granted == nil {
+		granted = p.Access.Expand(a.Key.Scopes)
+	}
+	d := p.Access.PermitsExpanded(op.ID, required, granted, role)
 	if d.Allowed {
 		return nil
 	}

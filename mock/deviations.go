@@ -541,7 +541,7 @@ func (s *Server) skipAuthorization(x *exchange) bool {
 			lax.Key.Role, lax.Owner = "", nil
 		}
 		if a.has(devBoundRolesUnchecked) {
-			lax.Key.Scopes = specs.Unbound(lax.Key.Scopes)
+			lax.Key.Scopes, lax.Key.granted = specs.Unbound(lax.Key.Scopes), nil
 		}
 		for _, alt := range x.op.Security {
 			if authorize(x.profile, x.op, &lax, alt, x.params) == nil {

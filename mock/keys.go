@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
@@ -41,6 +42,10 @@ type Key struct {
 	Labels      []string   `json:"labels,omitempty"`
 	// Redacted is the secret as lists show it: enough to recognise, not to use.
 	Redacted string `json:"redacted"`
+
+	// granted is Scopes with everything they imply, worked out when the
+	// key is stored or changed rather than on every request.
+	granted []string
 }
 
 // User is a key owner.
@@ -70,6 +75,19 @@ type ring struct {
 	order    []string              // key IDs in creation order
 	bySecret map[[sha256.Size]byte]string
 	byPublic map[string]string
+	// list is the keys in creation order, rebuilt after every change: key
+	// lists read it without copying. Read-only.
+	list []Key
+}
+
+// changed rebuilds what the ring derives from its keys.
+func (r *ring) changed() {
+	r.list = make([]Key, 0, len(r.order))
+	for _, id := range r.order {
+		sk := r.keys[id]
+		sk.granted = r.profile.Access.Expand(sk.Scopes)
+		r.list = append(r.list, sk.Key)
+	}
 }
 
 // Store holds every profile's keys. Its methods are safe for concurrent use;
@@ -78,7 +96,13 @@ type Store struct {
 	mu    sync.RWMutex
 	now   func() time.Time
 	rings map[string]*ring
+	// rev counts changes to any key or user, so what is derived from them
+	// (encoded key views) knows when it is stale.
+	rev atomic.Uint64
 }
+
+// Rev is the store's revision: it grows with every change to a key or user.
+func (s *Store) Rev() uint64 { return s.rev.Load() }
 
 // Errors the store returns; the control API maps them to statuses.
 var (
@@ -126,8 +150,10 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 			}
 		}
 	}
+	r.changed()
 	s.mu.Lock()
 	s.rings[p.Name] = r
+	s.rev.Add(1)
 	s.mu.Unlock()
 	return nil
 }
@@ -336,10 +362,13 @@ func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
 	if err := r.add(k, secret); err != nil {
 		return Key{}, "", err
 	}
+	r.changed()
+	s.rev.Add(1)
 	return r.keys[k.ID].Key, secret, nil
 }
 
-// Keys lists a profile's keys in creation order, secrets redacted.
+// Keys lists a profile's keys in creation order, secrets redacted. The
+// slice is shared: callers must not change it.
 func (s *Store) Keys(profile string) ([]Key, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -347,18 +376,22 @@ func (s *Store) Keys(profile string) ([]Key, error) {
 	if r == nil {
 		return nil, fmt.Errorf("%w: %q", ErrNoProfile, profile)
 	}
-	out := make([]Key, 0, len(r.order))
-	for _, id := range r.order {
-		out = append(out, r.keys[id].Key)
-	}
-	return out, nil
+	return r.list, nil
 }
 
 // Get returns one key, secret redacted.
 func (s *Store) Get(profile, id string) (Key, error) {
-	var out Key
-	err := s.update(profile, id, func(_ *ring, k *storedKey) error { out = k.Key; return nil })
-	return out, err
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return Key{}, fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	sk := r.keys[id]
+	if sk == nil {
+		return Key{}, fmt.Errorf("%w: %q", ErrNoKey, id)
+	}
+	return sk.Key, nil
 }
 
 // Update changes a key in place with fn.
@@ -420,7 +453,10 @@ func (s *Store) update(profile, id string, fn func(r *ring, k *storedKey) error)
 	if sk == nil {
 		return fmt.Errorf("%w: %q", ErrNoKey, id)
 	}
-	return fn(r, sk)
+	err := fn(r, sk)
+	r.changed()
+	s.rev.Add(1)
+	return err
 }
 
 // Users lists a profile's users, sorted by id.
@@ -453,6 +489,7 @@ func (s *Store) UpdateUser(profile, id string, fn func(u *User)) (User, error) {
 	}
 	fn(u)
 	u.ID = id
+	s.rev.Add(1)
 	return *u, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/opsconform/opsconform/specs"
@@ -30,20 +31,18 @@ func (s *Server) answerKeys(x *exchange) *failure {
 		s.respond(x, me)
 		return nil
 	case specs.ActionList:
-		keys, _ := s.keys.Keys(p.Name)
-		visible := keys[:0]
-		for _, k := range keys {
-			if parent == "" || boundTo(k, parent) {
-				visible = append(visible, k)
+		rev := s.keys.Rev()
+		keys, _ := s.keys.Keys(p.Name) // shared: filtered into a new slice, never in place
+		if parent == "" {
+			return s.list(x, len(keys), func(dst []byte, i int) []byte { return s.appendKeyView(dst, x, keys[i], rev) })
+		}
+		visible := make([]int32, 0, len(keys))
+		for i := range keys {
+			if boundTo(keys[i], parent) {
+				visible = append(visible, int32(i))
 			}
 		}
-		return s.list(x, len(visible), func(dst []byte, i int) []byte {
-			out, err := appendJSON(dst, s.keyView(x, visible[i], nil, ""))
-			if err != nil {
-				return append(dst, "null"...) // a key view is maps and strings: it always encodes
-			}
-			return out
-		})
+		return s.list(x, len(visible), func(dst []byte, i int) []byte { return s.appendKeyView(dst, x, keys[visible[i]], rev) })
 	case specs.ActionCreate:
 		body, f := x.jsonBody()
 		if f != nil {
@@ -309,4 +308,48 @@ func boundEntity(p *specs.Profile, k Key, param string) string {
 		}
 	}
 	return ""
+}
+
+// keyViews caches the JSON of key views in lists: a key's view depends on
+// the key, its owner, the operation's item schema and the origin its link
+// is written for, and is stale after any change to the store.
+type keyViews struct {
+	mu  sync.Mutex
+	rev uint64
+	m   map[keyViewKey][]byte
+}
+
+type keyViewKey struct {
+	id     string
+	schema *base.Schema
+	origin string
+}
+
+// maxKeyViews bounds the cache: origins come from clients' Host headers.
+const maxKeyViews = 50_000
+
+// appendKeyView appends k's view as a list shows it, from the cache when the
+// store has not changed since it was encoded.
+func (s *Server) appendKeyView(dst []byte, x *exchange, k Key, rev uint64) []byte {
+	if x.faults != nil { // deviations may show secrets or change shapes: never cached
+		out, _ := appendJSON(dst, s.keyView(x, k, nil, ""))
+		return out
+	}
+	key := keyViewKey{id: k.ID, schema: keyItemSchema(x), origin: scheme(x.r) + "://" + x.r.Host}
+	c := &s.keyViews
+	c.mu.Lock()
+	if c.rev != rev || c.m == nil || len(c.m) > maxKeyViews {
+		c.rev, c.m = rev, map[keyViewKey][]byte{}
+	}
+	b, ok := c.m[key]
+	c.mu.Unlock()
+	if !ok {
+		b, _ = appendJSON(nil, s.keyView(x, k, nil, "")) // a key view is maps and strings: it always encodes
+		c.mu.Lock()
+		if c.rev == rev {
+			c.m[key] = b
+		}
+		c.mu.Unlock()
+	}
+	return append(dst, b...)
 }

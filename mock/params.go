@@ -39,7 +39,7 @@ func compileParams(op *specs.Operation) (checks []paramCheck, ok bool) {
 	}
 	styled := map[string]bool{}
 	for _, prm := range append(slices.Clone(op.PathItem.Parameters), op.Op.Parameters...) {
-		if prm != nil && (prm.Style != "" || prm.Explode != nil || prm.Content != nil || prm.AllowReserved) {
+		if prm != nil && (prm.Style != "" || prm.Explode != nil || prm.Content != nil && prm.Content.Len() > 0 || prm.AllowReserved) {
 			styled[prm.In+" "+prm.Name] = true
 		}
 	}

@@ -61,6 +61,8 @@ type Server struct {
 	ops    map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
 	faults *faultSet                    // transport faults and deviations, from flags and the control API
 
+	keyViews keyViews // encoded key views, for key lists
+
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
 }

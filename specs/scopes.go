@@ -77,7 +77,12 @@ type Decision struct {
 // Every required scope must be granted by the key (or the key must hold the
 // operation's own grant) and allowed by the role.
 func (a *Access) Permits(operationID string, required, grants []string, role string) Decision {
-	expanded := a.Expand(grants)
+	return a.PermitsExpanded(operationID, required, a.Expand(grants), role)
+}
+
+// PermitsExpanded is Permits for grants already expanded with Expand, so a
+// caller that keeps a key's expansion does not redo it per request.
+func (a *Access) PermitsExpanded(operationID string, required, expanded []string, role string) Decision {
 	wholeOp := Matches(expanded, OperationGrant(operationID))
 	var rolePatterns []string
 	checkRole := len(a.Roles) > 0 && role != ""
