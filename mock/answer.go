@@ -379,16 +379,20 @@ func (s *Server) paging(x *exchange) (page, *failure) {
 // is rendered, from bytes encoded when the item was stored.
 func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int) []byte) *failure {
 	res, pg := x.op.Resource, x.profile.Pagination
+	// The items are assembled in a pooled buffer, returned once the answer is written.
+	pooled := getBuf()
+	defer putBuf(pooled)
 	render := func(lo, hi int) json.RawMessage {
-		buf := make([]byte, 0, (hi-lo)*256+2)
-		buf = append(buf, '[')
+		buf := append((*pooled)[:0], '[')
 		for i := lo; i < hi; i++ {
 			if i > lo {
 				buf = append(buf, ',')
 			}
 			buf = appendItem(buf, i)
 		}
-		return append(buf, ']')
+		buf = append(buf, ']')
+		*pooled = buf
+		return buf
 	}
 	if !x.op.Paginated || pg == nil {
 		n := total
