@@ -41,6 +41,9 @@ type Options struct {
 	// Faults are injected from the start: transport faults and named
 	// deviations (see Deviations), each scoped to a profile or operation.
 	Faults []Fault
+	// NoCORS turns off the answers to browsers' preflights and the
+	// Access-Control-* headers, which are on by default as in Prism.
+	NoCORS bool
 }
 
 // Server is a mock of one or more profiles.
@@ -149,6 +152,9 @@ func (s *Server) dataset(profile string) *dataset {
 // envelope. A transport fault may abort the connection instead.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := s.now()
+	if !s.opts.NoCORS && s.cors(w, r) {
+		return
+	}
 	if strings.HasPrefix(r.URL.Path, ControlPrefix) && s.control != nil {
 		s.control.ServeHTTP(w, r)
 		return
@@ -175,7 +181,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // serve is the pipeline, top to bottom: route, inject faults, authenticate,
-// authorize, limit, read and validate the request, answer.
+// authorize, limit, read and validate the request, answer (as the request
+// prefers, if it says).
 func (s *Server) serve(x *exchange) *failure {
 	if f := s.route(x); f != nil || x.op == nil {
 		return f // a failure, or an answer a deviation already wrote
@@ -205,6 +212,9 @@ func (s *Server) serve(x *exchange) *failure {
 		}
 	}
 	if f := s.validateRequest(x); f != nil {
+		return f
+	}
+	if f, handled := s.prefer(x); handled {
 		return f
 	}
 	return s.answer(x)

@@ -26,6 +26,7 @@ type mockOptions struct {
 	fixtures  string
 	seed      int64
 	noControl bool
+	noCORS    bool
 	quiet     bool
 	timeScale float64
 	ietf      bool
@@ -60,6 +61,7 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures to use instead of the embedded ones")
 			fs.Int64Var(&o.seed, "seed", 1, "seed for generated data: the same seed gives byte-identical responses")
 			fs.BoolVar(&o.noControl, "no-control", false, "turn the /__opsconform/ control API off")
+			fs.BoolVar(&o.noCORS, "no-cors", false, "do not answer browsers' CORS preflights or send Access-Control-* headers (on by default, as in Prism)")
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
@@ -100,7 +102,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
-		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, Logger: logger})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger})
 	if err != nil {
 		return err
 	}
