@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/opsconform/opsconform/mock/odata"
 	"github.com/opsconform/opsconform/specs"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 )
@@ -130,6 +131,16 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 	// copied on delete, so the window stays valid after the lock is released.
 	items = items[:len(items):len(items)]
 	ds.mu.RUnlock()
+	items, selected, f := s.query(x, c, items)
+	if f != nil {
+		return f
+	}
+	if selected != nil {
+		return s.list(x, len(items), func(dst []byte, i int) []byte {
+			out, _ := appendJSON(dst, odata.Project(items[i].fields, selected))
+			return out
+		})
+	}
 	if ds.links == "" {
 		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].json...) })
 	}

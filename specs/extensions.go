@@ -13,7 +13,7 @@ import (
 
 // The x-opsconform-* extensions, by where they may stand. EXTENSIONS.md documents each.
 var (
-	rootExtensions      = []string{"x-opsconform-profile", "x-opsconform-access", "x-opsconform-envelope", "x-opsconform-errors", "x-opsconform-pagination", "x-opsconform-rate-limits"}
+	rootExtensions      = []string{"x-opsconform-profile", "x-opsconform-access", "x-opsconform-envelope", "x-opsconform-errors", "x-opsconform-pagination", "x-opsconform-rate-limits", "x-opsconform-query"}
 	schemeExtensions    = []string{"x-opsconform-token-prefix", "x-opsconform-digest", "x-opsconform-format", "x-opsconform-binding"}
 	operationExtensions = []string{"x-opsconform-class", "x-opsconform-resource", "x-opsconform-deprecation"}
 )
@@ -90,14 +90,22 @@ type xDigest struct {
 }
 
 type xResource struct {
-	Collection string `yaml:"collection"`
-	Action     string `yaml:"action"`
-	ID         string `yaml:"id"`
-	Field      string `yaml:"field"`
-	Parent     string `yaml:"parent"`
-	Items      string `yaml:"items"`
-	Source     string `yaml:"source"`
-	Visible    string `yaml:"visible"`
+	Collection string            `yaml:"collection"`
+	Action     string            `yaml:"action"`
+	ID         string            `yaml:"id"`
+	Field      string            `yaml:"field"`
+	Parent     string            `yaml:"parent"`
+	Items      string            `yaml:"items"`
+	Source     string            `yaml:"source"`
+	Visible    string            `yaml:"visible"`
+	Filters    map[string]string `yaml:"filters"`
+}
+
+type xQuery struct {
+	Style   string `yaml:"style"`
+	Filter  string `yaml:"filter"`
+	OrderBy string `yaml:"orderby"`
+	Select  string `yaml:"select"`
 }
 
 type xDeprecation struct {
@@ -231,6 +239,19 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 		if err := l.errorsExtension(p, n); err != nil {
 			return err
 		}
+	}
+	if n, ok := ext.Get("x-opsconform-query"); ok {
+		var x xQuery
+		if err := l.decode("x-opsconform-query", n, &x); err != nil {
+			return err
+		}
+		if x.Style != "odata" {
+			return l.errorf(child(n, "style"), "x-opsconform-query.style: unknown value %q (want odata)", x.Style)
+		}
+		if x.Filter == "" && x.OrderBy == "" && x.Select == "" {
+			return l.errorf(n, "x-opsconform-query: name at least one of filter, orderby, select")
+		}
+		p.Query = &QueryOptions{Filter: x.Filter, OrderBy: x.OrderBy, Select: x.Select}
 	}
 	if n, ok := ext.Get("x-opsconform-rate-limits"); ok {
 		if err := l.rateLimitsExtension(p, n); err != nil {
@@ -549,7 +570,10 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		if err := l.decode(where+".x-opsconform-resource", n, &x); err != nil {
 			return err
 		}
-		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source)}
+		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
+		if len(x.Filters) > 0 && r.Action != ActionList {
+			return l.errorf(child(n, "filters"), "%s.x-opsconform-resource.filters: only for list", where)
+		}
 		if r.Source != SourceData && r.Source != SourceKeys {
 			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)
 		}

@@ -316,7 +316,7 @@ func TestPathsAndResources(t *testing.T) {
 			if o.Method != tt.method || o.Path != tt.path {
 				t.Errorf("%s %s, want %s %s", o.Method, o.Path, tt.method, tt.path)
 			}
-			if o.Resource == nil || *o.Resource != tt.resource {
+			if o.Resource == nil || !reflect.DeepEqual(*o.Resource, tt.resource) {
 				t.Errorf("resource %+v, want %+v", o.Resource, tt.resource)
 			}
 			for status, r := range o.Responses {

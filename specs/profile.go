@@ -37,6 +37,7 @@ type Profile struct {
 	Errors     Errors
 	Pagination *Pagination // nil when the API does not paginate
 	RateLimits RateLimits
+	Query      *QueryOptions // nil when lists take no query options
 
 	Operations []*Operation
 
@@ -249,6 +250,12 @@ type Bound struct {
 	Max     int // 0 when there is no maximum
 }
 
+// QueryOptions names the OData system query options a profile's lists take
+// (Ivanti's $filter, $orderby and $select); empty names are not supported.
+type QueryOptions struct {
+	Filter, OrderBy, Select string
+}
+
 // RateLimits is a profile's rate-limit policy.
 type RateLimits struct {
 	// Per is what a budget belongs to; always "key" for the vendors modelled.
@@ -367,6 +374,9 @@ type Resource struct {
 	// BoundOnly limits a list to the items the caller's key holds a grant
 	// bound to (MongoDB lists the organizations and projects a key has a role in).
 	BoundOnly bool
+	// Filters maps a list's query parameters to the item fields they must
+	// equal (MongoDB's GET /orgs?name=…).
+	Filters map[string]string
 }
 
 // Source is where a collection's items live.

@@ -1,0 +1,75 @@
+package mock
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/opsconform/opsconform/mock/odata"
+	"github.com/opsconform/opsconform/specs"
+)
+
+// query narrows a list to what the request asks for: the operation's
+// documented equality filters (MongoDB's ?name=), then the profile's OData
+// options ($filter, $orderby, $select). selected is the properties $select
+// keeps (nil for all). Options the mock cannot apply are a 400 that names
+// them, never silently ignored.
+func (s *Server) query(x *exchange, c *collection, items []*record) (out []*record, selected []string, f *failure) {
+	res, qo := x.op.Resource, x.profile.Query
+	q := x.queryValues()
+	out = items
+	for param, field := range res.Filters {
+		want, ok := q[param]
+		if !ok {
+			continue
+		}
+		var kept []*record
+		for _, rec := range out {
+			if v, has := rec.fields[field]; has && slices.Contains(want, fmt.Sprint(v)) {
+				kept = append(kept, rec)
+			}
+		}
+		out = kept
+	}
+	if qo == nil || x.op.Param("query", qo.Filter) == nil && x.op.Param("query", qo.OrderBy) == nil && x.op.Param("query", qo.Select) == nil {
+		return out, nil, nil
+	}
+	known := func(name string) bool { return property(c.schema, name) != nil }
+	invalid := func(param string, err error) *failure {
+		msg := err.Error()
+		var oe *odata.Error
+		if errors.As(err, &oe) {
+			msg = fmt.Sprintf("%s (at character %d): %s.", oe.Option, oe.Pos+1, oe.Msg)
+		}
+		return &failure{kind: specs.InvalidParameter, message: msg, params: []string{param}}
+	}
+	if v := q.Get(qo.Filter); qo.Filter != "" && v != "" {
+		flt, err := odata.ParseFilter(v, known)
+		if err != nil {
+			return nil, nil, invalid(qo.Filter, err)
+		}
+		var kept []*record
+		for _, rec := range out {
+			if flt.Match(rec.fields) {
+				kept = append(kept, rec)
+			}
+		}
+		out = kept
+	}
+	if v := q.Get(qo.OrderBy); qo.OrderBy != "" && v != "" {
+		order, err := odata.ParseOrderBy(v, known)
+		if err != nil {
+			return nil, nil, invalid(qo.OrderBy, err)
+		}
+		out = slices.Clone(out)
+		slices.SortStableFunc(out, func(a, b *record) int { return order.Compare(a.fields, b.fields) })
+	}
+	if v := q.Get(qo.Select); qo.Select != "" && v != "" {
+		sel, err := odata.ParseSelect(v, known)
+		if err != nil {
+			return nil, nil, invalid(qo.Select, err)
+		}
+		selected = sel
+	}
+	return out, selected, nil
+}
