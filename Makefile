@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build mock test vet lint fmt-check bench load clean
+.PHONY: all build mock test vet lint fmt-check bench bench-specs load clean
 
 all: build
 
@@ -52,5 +52,10 @@ load: build
 	run "opmanager GET v2 listDevices" -H "apikey: $$(sed -n 's/^    secret: //p' fixtures/opmanager.yaml | head -1)" "http://$(LOAD_ADDR)/api/json/v2/device/listDevices"; \
 	run "ivanti-ism GET incidents" -H "Authorization: rest_api_key=$$(sed -n 's/^    secret: //p' fixtures/ivanti-ism.yaml | head -1)" "http://$(LOAD_ADDR)/api/odata/businessobject/incidents?%24top=50"
 
+## bench-specs: start-up, first answer and peak memory on a small, a 4 MB and
+## GitHub's 13 MB description (downloads @octokit/openapi@23.0.2 with npm into .bench/)
+bench-specs: build
+	BIN=$(BIN) scripts/bench-specs.sh
+
 clean:
-	rm -rf bin
+	rm -rf bin .bench

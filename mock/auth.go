@@ -15,6 +15,9 @@ import (
 // active, right tenant and IP. It returns the requirement alternative the
 // credentials satisfied, whose scopes the access check then applies.
 func (s *Server) authenticate(p *specs.Profile, op *specs.Operation, r *http.Request) (*Authenticated, specs.Alternative, *authFailure) {
+	if s.alternatives[p] {
+		return s.authenticateAlternatives(p, op, r)
+	}
 	var auth *Authenticated
 	var alt specs.Alternative
 	var fail *authFailure
@@ -279,6 +282,9 @@ func clientIP(r *http.Request) string {
 // authorize applies the operation's scopes to the key: 403 when the key or its
 // owner's role lacks one. params fill {param} placeholders in bound scopes.
 func authorize(p *specs.Profile, op *specs.Operation, a *Authenticated, alt specs.Alternative, params map[string]string) *authFailure {
+	if a == nil {
+		return nil // an alternative satisfied without a key (mutualTLS)
+	}
 	var required []string
 	for _, req := range alt {
 		for _, sc := range req.Scopes {

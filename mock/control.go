@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+
+	"github.com/opsconform/opsconform/fixtures"
 )
 
 // controlHandler serves the control API under ControlPrefix. It speaks plain
@@ -17,6 +19,7 @@ import (
 //	GET    /__opsconform/profiles
 //	POST   /__opsconform/reset                                 keys, users, data and budgets back to the start
 //	GET    /__opsconform/requests?limit=N                      recent requests, newest first, secrets redacted
+//	GET    /__opsconform/profiles/{profile}/credentials        the demo credentials by role, in clear, with curl lines
 //	GET    /__opsconform/profiles/{profile}/keys               keys, secrets redacted
 //	POST   /__opsconform/profiles/{profile}/keys               create; the secret is in this response only
 //	GET    /__opsconform/profiles/{profile}/keys/{id}
@@ -102,6 +105,7 @@ func (s *Server) controlHandler() http.Handler {
 		}
 		w.WriteHeader(http.StatusNoContent)
 	})
+	mux.HandleFunc("GET "+p+"profiles/{profile}/credentials", s.controlCredentials)
 	mux.HandleFunc("POST "+p+"profiles/{profile}/keys/{id}/{action}", s.controlKeyAction)
 	mux.HandleFunc("GET "+p+"profiles/{profile}/keys/{id}/budget", s.budgetsHandler)
 	mux.HandleFunc("DELETE "+p+"profiles/{profile}/keys/{id}/budget", s.budgetsHandler)
@@ -286,4 +290,47 @@ func (s *Server) budgetsHandler(w http.ResponseWriter, r *http.Request) {
 		s.limiter.resetKey(profile, id)
 	}
 	controlJSON(w, http.StatusOK, s.limiter.budgets(p, id))
+}
+
+// DemoCredential is one starting key as the control API's credentials call
+// shows it: in clear, in the shape of a check's --credentials file.
+type DemoCredential struct {
+	Secret     string         `json:"secret,omitempty"`
+	PublicKey  string         `json:"publicKey,omitempty"`
+	PrivateKey string         `json:"privateKey,omitempty"`
+	Lacks      *fixtures.Lack `json:"lacks,omitempty"`
+}
+
+// controlCredentials lists a profile's starting keys by label (demo, full,
+// second, limited, …) with their secrets, the path parameter values its data
+// has, and the curl lines printed at start. They are the demo keys of a local
+// mock (the fixtures', or minted for a spec without fixtures), not keys made
+// later through the API, whose secrets are shown once.
+func (s *Server) controlCredentials(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("profile")
+	set, ok := s.fixtures[name]
+	if !ok {
+		controlError(w, fmt.Errorf("%w: %q", ErrNoProfile, name))
+		return
+	}
+	keys := map[string]DemoCredential{}
+	for _, k := range set.Keys {
+		for _, l := range k.Labels {
+			if _, taken := keys[l]; !taken {
+				keys[l] = DemoCredential{Secret: k.Secret, PublicKey: k.PublicKey, PrivateKey: k.PrivateKey, Lacks: k.Lacks}
+			}
+		}
+	}
+	var curls []string
+	base := scheme(r) + "://" + r.Host
+	for _, d := range s.Demos(base) {
+		if d.Profile == name {
+			curls = append(curls, d.Curl)
+		}
+	}
+	params := set.Params
+	if params == nil {
+		params = map[string]string{}
+	}
+	controlJSON(w, http.StatusOK, map[string]any{"params": params, "keys": keys, "curl": curls})
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/opsconform/opsconform/fixtures"
+	"github.com/opsconform/opsconform/mock/gen"
 	"github.com/opsconform/opsconform/specs"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 )
@@ -64,7 +65,9 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		}
 		// A list's items are the collection's canonical shape; a get may be a
 		// projection (OpsMerge's agent status), so it only fills in when no list exists.
-		if s := itemSchema(p, op); s != nil && (schemas[r.Collection] == nil || r.Action == specs.ActionList) {
+		if r.Item != nil {
+			schemas[r.Collection] = r.Item // inferred: specs chose the item schema
+		} else if s := itemSchema(p, op); s != nil && (schemas[r.Collection] == nil || r.Action == specs.ActionList) {
 			schemas[r.Collection] = s
 		}
 		if _, ok := schemas[r.Collection]; !ok {
@@ -81,10 +84,12 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		names = append(names, n)
 	}
 	sort.Strings(names)
-	g := newGenerator(profileSeed(seed, p.Name))
 	for _, name := range names {
 		s := schemas[name]
 		if s == nil {
+			if !p.Extended {
+				continue
+			}
 			return nil, fmt.Errorf("mock: %s: no operation of collection %q has a JSON item schema to generate from", p.Name, name)
 		}
 		idField := idFields[name]
@@ -92,55 +97,106 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			idField = "id"
 		}
 		c := newCollection(name, s, idField)
-		fix := set.Collections[name]
-		// The id field and, where the schema has one, "id" are both identities: keep both unique.
-		unique := []string{c.idField}
-		if c.idField != "id" && property(s, "id") != nil {
-			unique = append(unique, "id")
-		}
-		seenBy := map[string]map[string]bool{}
-		for _, f := range unique {
-			seenBy[f] = map[string]bool{}
-		}
-		for i, it := range fix.Items {
-			item := g.value(s, "", false, 0).(map[string]any)
-			for k, v := range it {
-				item[k] = jsonShape(v)
+		c.fix, c.seed = set.Collections[name], gen.Seed(seed, p.Name, name)
+		if p.Extended {
+			// A vendor profile's data is small and its fixtures are checked at start.
+			if err := ds.fill(p.Name, c); err != nil {
+				return nil, err
 			}
-			for _, f := range unique {
-				id := fmt.Sprint(item[f])
-				if seenBy[f][id] {
-					return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", p.Name, name, i, f, id)
-				}
-				seenBy[f][id] = true
-			}
-			rec, err := ds.record(item)
-			if err != nil {
-				return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %v", p.Name, name, i, err)
-			}
-			c.add(rec)
-		}
-		count := fix.Count
-		if count == 0 && len(fix.Items) == 0 {
-			count = defaultCount
-		}
-		for len(c.items) < count {
-			item := g.value(s, "", len(c.items) == 0, 0).(map[string]any)
-			for _, f := range unique {
-				if !uniqueID(g, s, f, item, func(id string) bool { return seenBy[f][id] }) {
-					return nil, fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", p.Name, name, count, f)
-				}
-				seenBy[f][fmt.Sprint(item[f])] = true
-			}
-			rec, err := ds.record(item)
-			if err != nil {
-				return nil, fmt.Errorf("mock: %s: collection %s: %v", p.Name, name, err)
-			}
-			c.add(rec)
+			c.ready = true
 		}
 		ds.cols[name] = c
 	}
 	return ds, nil
+}
+
+// ensure fills a plain spec's collection on first use (GitHub's description
+// implies hundreds). The records are made without any lock held (generation
+// is deterministic, so a racing request makes the same ones and the first
+// to finish installs them): a big schema never blocks other requests.
+func (ds *dataset) ensure(profile string, c *collection) error {
+	ds.mu.RLock()
+	ready := c.ready
+	ds.mu.RUnlock()
+	if ready {
+		return nil
+	}
+	fresh := newCollection(c.name, c.schema, c.idField)
+	fresh.fix, fresh.seed = c.fix, c.seed
+	if err := ds.fill(profile, fresh); err != nil {
+		return err
+	}
+	ds.mu.Lock()
+	if !c.ready {
+		c.items, c.index, c.ready = fresh.items, fresh.index, true
+	}
+	ds.mu.Unlock()
+	return nil
+}
+
+// fill makes a collection's starting records: fixture items first (any
+// field they leave out generated), then generated items up to the count.
+func (ds *dataset) fill(profile string, c *collection) error {
+	g := newGenerator(c.seed)
+	s, name, fix := c.schema, c.name, c.fix
+	// The id field and, where the schema has one, "id" are both identities: keep both unique.
+	unique := []string{c.idField}
+	if c.idField != "id" && property(s, "id") != nil {
+		unique = append(unique, "id")
+	}
+	seenBy := map[string]map[string]bool{}
+	for _, f := range unique {
+		seenBy[f] = map[string]bool{}
+	}
+	for i, it := range fix.Items {
+		item := asMap(g.value(s, "", false, 0))
+		for k, v := range it {
+			item[k] = jsonShape(v)
+		}
+		for _, f := range unique {
+			id := fmt.Sprint(item[f])
+			if seenBy[f][id] {
+				return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", profile, name, i, f, id)
+			}
+			seenBy[f][id] = true
+		}
+		rec, err := ds.record(item)
+		if err != nil {
+			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %v", profile, name, i, err)
+		}
+		c.add(rec)
+	}
+	count := fix.Count
+	if count == 0 && len(fix.Items) == 0 {
+		count = defaultCount
+	}
+	for len(c.items) < count {
+		item := asMap(g.value(s, "", len(c.items) == 0, 0))
+		for _, f := range unique {
+			if !uniqueID(g, s, f, item, func(id string) bool { return seenBy[f][id] }) {
+				if len(c.items) > 0 && fix.Count == 0 {
+					return nil // as many distinct items as the schema allows
+				}
+				return fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", profile, name, count, f)
+			}
+			seenBy[f][fmt.Sprint(item[f])] = true
+		}
+		rec, err := ds.record(item)
+		if err != nil {
+			return fmt.Errorf("mock: %s: collection %s: %v", profile, name, err)
+		}
+		c.add(rec)
+	}
+	return nil
+}
+
+// asMap is v when it is an object, else an empty one (an item schema whose
+// example is not an object).
+func asMap(v any) map[string]any {
+	if m, ok := v.(map[string]any); ok {
+		return m
+	}
+	return map[string]any{}
 }
 
 // uniqueID regenerates item's field until taken says its value is new.
@@ -148,7 +204,7 @@ func uniqueID(g *generator, s *base.Schema, field string, item map[string]any, t
 	var idSchema *base.Schema
 	if s.Properties != nil {
 		if proxy, ok := s.Properties.Get(field); ok {
-			idSchema = proxy.Schema()
+			idSchema = specs.SchemaOf(proxy)
 		}
 	}
 	for range 50 {
@@ -186,7 +242,7 @@ func itemSchema(p *specs.Profile, op *specs.Operation) *base.Schema {
 	if s == nil || schemaType(s) != "array" || s.Items == nil || !s.Items.IsA() {
 		return nil
 	}
-	return s.Items.A.Schema()
+	return specs.SchemaOf(s.Items.A)
 }
 
 // successResponse is the operation's lowest documented 2xx response.

@@ -103,9 +103,13 @@ func challenges(d *specs.DigestPolicy, nonce string, stale bool) []string {
 	return out
 }
 
-// authenticateDigest checks an RFC 7616 Authorization header.
+// authenticateDigest checks an RFC 7616 Authorization header against the profile's digest policy.
 func (s *Server) authenticateDigest(p *specs.Profile, r *http.Request) (*Authenticated, *authFailure) {
-	d := p.Auth.Digest
+	return s.authenticateDigestWith(p, p.Auth.Digest, r)
+}
+
+// authenticateDigestWith checks an RFC 7616 Authorization header against policy d.
+func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy, r *http.Request) (*Authenticated, *authFailure) {
 	ns := s.nonces[p.Name]
 	challenge := func(msg string, stale bool) *authFailure {
 		return &authFailure{kind: specs.Unauthenticated, message: msg, challenges: challenges(d, ns.issue(), stale)}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
+	"github.com/opsconform/opsconform/mock/gen"
 	"github.com/opsconform/opsconform/specs"
 )
 
@@ -58,11 +59,16 @@ type User struct {
 	APIAccess bool   `json:"apiAccess"`
 }
 
-// storedKey is a Key with its secret material.
+// storedKey is a Key with its secret material. A key may carry a secret
+// (apikey, bearer, oauth2 and other token schemes), a public and private key
+// (a user name and password: basic and digest), or both, when the profile's
+// schemes take both kinds.
 type storedKey struct {
 	Key
-	secretHash [sha256.Size]byte // bearer and apikey modes
-	private    string            // digest mode: the server must know it to check responses
+	secretHash [sha256.Size]byte // token schemes
+	hasSecret  bool
+	private    string            // digest: the server must know it to check responses
+	passHash   [sha256.Size]byte // basic: the password, hashed
 	// previous are secrets a regeneration kept working (the regenerate-keeps-old deviation).
 	previous [][sha256.Size]byte
 }
@@ -134,18 +140,18 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 		if fk.Created != nil {
 			k.Created = *fk.Created
 		}
-		secret := fk.Secret
-		if p.Auth.Mode == specs.AuthDigest {
-			secret = fk.PrivateKey
-		}
-		if err := r.add(k, secret); err != nil {
+		if err := r.add(k, fk.Secret, fk.PrivateKey); err != nil {
 			return fmt.Errorf("fixtures: %s: key %s: %w", p.Name, fk.ID, err)
 		}
 	}
 	if b := set.GeneratedKeys; b != nil {
 		for i := 1; i <= b.Count; i++ {
 			k, secret := generatedKey(p, b, i)
-			if err := r.add(k, secret); err != nil {
+			private := ""
+			if p.Auth.Mode == specs.AuthDigest {
+				secret, private = "", secret
+			}
+			if err := r.add(k, secret, private); err != nil {
 				return fmt.Errorf("fixtures: %s: generated key %d: %w", p.Name, i, err)
 			}
 		}
@@ -163,7 +169,7 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 func generatedKey(p *specs.Profile, b *fixtures.KeyBatch, i int) (Key, string) {
 	sum := sha256.Sum256([]byte(fmt.Sprintf("opsconform generated key %s %d", p.Name, i)))
 	k := Key{ID: hex.EncodeToString(sum[:12]), Profile: p.Name, Owner: b.Owner, Scopes: slices.Clone(b.Scopes), Enabled: true,
-		Description: strings.ReplaceAll(b.Description, "%d", strconv.Itoa(i)), Created: generationEpoch.Add(time.Duration(i) * time.Minute)}
+		Description: strings.ReplaceAll(b.Description, "%d", strconv.Itoa(i)), Created: gen.Epoch.Add(time.Duration(i) * time.Minute)}
 	secret := hex.EncodeToString(sum[12:28])
 	switch p.Auth.Mode {
 	case specs.AuthDigest:
@@ -179,40 +185,54 @@ func generatedKey(p *specs.Profile, b *fixtures.KeyBatch, i int) (Key, string) {
 	return k, secret
 }
 
-// add stores a key with its secret, checking the secret fits the profile's auth mode.
-func (r *ring) add(k Key, secret string) error {
+// add stores a key with its secret material, checking it fits the
+// profile's schemes: a secret for token schemes, a public and private key
+// for digest and basic.
+func (r *ring) add(k Key, secret, private string) error {
 	if _, dup := r.keys[k.ID]; dup {
 		return fmt.Errorf("%w: key id %q", ErrConflict, k.ID)
 	}
 	if k.Owner != "" && r.users[k.Owner] == nil {
 		return fmt.Errorf("%w: owner %q", ErrNoUser, k.Owner)
 	}
-	sk := &storedKey{Key: k}
-	switch r.profile.Auth.Mode {
-	case specs.AuthDigest:
-		if k.PublicKey == "" || secret == "" {
-			return fmt.Errorf("%w: a digest key needs publicKey and privateKey", ErrInvalid)
+	a := &r.profile.Auth
+	userPass := a.Has(specs.AuthDigest) || a.Has(specs.AuthBasic)
+	switch {
+	case a.Mode == specs.AuthDigest && !a.Mixed() && (k.PublicKey == "" || private == ""):
+		return fmt.Errorf("%w: a digest key needs publicKey and privateKey", ErrInvalid)
+	case secret == "" && (k.PublicKey == "" || private == ""):
+		if userPass {
+			return fmt.Errorf("%w: a key needs a secret, or a publicKey and privateKey", ErrInvalid)
 		}
+		return fmt.Errorf("%w: secret is missing", ErrInvalid)
+	}
+	sk := &storedKey{Key: k}
+	if k.PublicKey != "" && private != "" {
 		if _, dup := r.byPublic[k.PublicKey]; dup {
 			return fmt.Errorf("%w: public key %q", ErrConflict, k.PublicKey)
 		}
-		sk.private = secret
-		r.byPublic[k.PublicKey] = k.ID
-	default:
-		if secret == "" {
-			return fmt.Errorf("%w: secret is missing", ErrInvalid)
+		if a.Has(specs.AuthDigest) {
+			sk.private = private
 		}
-		if p := r.profile.Auth.TokenPrefix; p != "" && !strings.HasPrefix(secret, p) {
+		sk.passHash = sha256.Sum256([]byte(private))
+		r.byPublic[k.PublicKey] = k.ID
+	}
+	if secret != "" {
+		if p := a.TokenPrefix; p != "" && a.Mode == specs.AuthBearer && !strings.HasPrefix(secret, p) {
 			return fmt.Errorf("%w: the secret must start with %q", ErrInvalid, p)
 		}
 		h := sha256.Sum256([]byte(secret))
 		if _, dup := r.bySecret[h]; dup {
 			return fmt.Errorf("%w: another key has the same secret", ErrConflict)
 		}
-		sk.secretHash = h
+		sk.secretHash, sk.hasSecret = h, true
 		r.bySecret[h] = k.ID
 	}
-	sk.Redacted = redact(r.profile.Auth.Mode, secret)
+	if secret != "" {
+		sk.Redacted = redact(specs.AuthBearer, secret)
+	} else {
+		sk.Redacted = redact(specs.AuthDigest, private)
+	}
 	r.keys[k.ID] = sk
 	r.order = append(r.order, k.ID)
 	return nil
@@ -223,7 +243,9 @@ func (r *ring) remove(id string) {
 	if sk == nil {
 		return
 	}
-	delete(r.bySecret, sk.secretHash)
+	if sk.hasSecret {
+		delete(r.bySecret, sk.secretHash)
+	}
 	for _, h := range sk.previous {
 		delete(r.bySecret, h)
 	}
@@ -308,6 +330,27 @@ func (s *Store) DigestKey(profile, publicKey string) (*Authenticated, string, bo
 	return r.snapshot(sk), sk.private, true
 }
 
+// ByPassword finds a key by public key (the basic user name) and checks its
+// password, comparing hashes in constant time.
+func (s *Store) ByPassword(profile, user, password string) (*Authenticated, bool) {
+	h := sha256.Sum256([]byte(password))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, false
+	}
+	id, ok := r.byPublic[user]
+	if !ok {
+		return nil, false
+	}
+	sk := r.keys[id]
+	if subtle.ConstantTimeCompare(sk.passHash[:], h[:]) != 1 {
+		return nil, false
+	}
+	return r.snapshot(sk), true
+}
+
 func (r *ring) snapshot(sk *storedKey) *Authenticated {
 	a := &Authenticated{Key: sk.Key}
 	if u := r.users[sk.Owner]; u != nil {
@@ -352,18 +395,26 @@ func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
 		// Like the vendors' "Full access" choice: everything the owner's role allows.
 		k.Scopes = []string{"*"}
 	}
-	secret := newSecret(r.profile)
-	if r.profile.Auth.Mode == specs.AuthDigest {
+	a := &r.profile.Auth
+	secret, private := "", ""
+	if a.Mode == specs.AuthDigest || a.Has(specs.AuthDigest) || a.Has(specs.AuthBasic) {
+		private = newUserSecret()
 		k.PublicKey = newPublicKey()
 		for r.byPublic[k.PublicKey] != "" {
 			k.PublicKey = newPublicKey()
 		}
 	}
-	if err := r.add(k, secret); err != nil {
+	if a.Mode != specs.AuthDigest || a.Mixed() {
+		secret = newSecret(r.profile)
+	}
+	if err := r.add(k, secret, private); err != nil {
 		return Key{}, "", err
 	}
 	r.changed()
 	s.rev.Add(1)
+	if secret == "" {
+		secret = private
+	}
 	return r.keys[k.ID].Key, secret, nil
 }
 
@@ -423,10 +474,17 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 	var out Key
 	var secret string
 	err := s.update(profile, id, func(r *ring, sk *storedKey) error {
-		secret = newSecret(r.profile)
-		if r.profile.Auth.Mode == specs.AuthDigest {
-			sk.private = secret
-		} else {
+		if sk.PublicKey != "" {
+			private := newUserSecret()
+			if sk.private != "" {
+				sk.private = private
+			}
+			sk.passHash = sha256.Sum256([]byte(private))
+			secret = private
+			sk.Redacted = redact(specs.AuthDigest, private)
+		}
+		if sk.hasSecret {
+			secret = newSecret(r.profile)
 			if keepOld {
 				sk.previous = append(sk.previous, sk.secretHash)
 			} else {
@@ -434,8 +492,8 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
+			sk.Redacted = redact(specs.AuthBearer, secret)
 		}
-		sk.Redacted = redact(r.profile.Auth.Mode, secret)
 		out = sk.Key
 		return nil
 	})
@@ -505,11 +563,9 @@ const (
 func newSecret(p *specs.Profile) string {
 	switch p.Auth.Mode {
 	case specs.AuthDigest:
-		b := randomBytes(16)
-		b[6] = b[6]&0x0f | 0x40
-		b[8] = b[8]&0x3f | 0x80
-		h := hex.EncodeToString(b)
-		return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+		if !p.Auth.Mixed() {
+			return newUserSecret()
+		}
 	case specs.AuthBearer:
 		return p.Auth.TokenPrefix + randomString(base62, 40)
 	}
@@ -519,6 +575,16 @@ func newSecret(p *specs.Profile) string {
 		}
 	}
 	return hex.EncodeToString(randomBytes(16))
+}
+
+// newUserSecret is a private key (password) for digest and basic: a UUID,
+// as MongoDB's private keys are.
+func newUserSecret() string {
+	b := randomBytes(16)
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 func newPublicKey() string { return randomString(lowerLetters, 8) }

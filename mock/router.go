@@ -3,18 +3,24 @@ package mock
 import (
 	"fmt"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 
 	"github.com/opsconform/opsconform/specs"
 )
 
-// segment is one path segment of a template: a literal, or a parameter with
-// optional literal text around it (OData's incidents('{recId}')).
+// segment is one path segment of a template: a literal, or parameters with
+// literal text around and between them (OData's incidents('{recId}'),
+// GitHub's {base}...{head}).
 type segment struct {
 	literal        string
-	param          string
+	param          string // the first parameter
 	prefix, suffix string
+	// For a segment of several parameters: the literal text between them
+	// (infix[i] follows params[i]) and all their names.
+	params []string
+	infix  []string
 }
 
 func (s segment) isParam() bool { return s.param != "" }
@@ -27,7 +33,19 @@ func (s segment) same(o segment) bool {
 	if !s.isParam() {
 		return s.literal == o.literal
 	}
-	return s.prefix == o.prefix && s.suffix == o.suffix
+	return s.prefix == o.prefix && s.suffix == o.suffix && slices.Equal(s.infix, o.infix)
+}
+
+// literalChars counts the literal characters of a segment.
+func (s segment) literalChars() int {
+	if !s.isParam() {
+		return len(s.literal)
+	}
+	n := len(s.prefix) + len(s.suffix)
+	for _, in := range s.infix {
+		n += len(in)
+	}
+	return n
 }
 
 // route is one operation's compiled path template.
@@ -35,53 +53,94 @@ type route struct {
 	profile *specs.Profile
 	op      *specs.Operation
 	segs    []segment
-	literal int // literal segments, for preferring /agents/search over /agents/{id}
+	params  int // parameters in the template
+	literal int // literal characters, for preferring /agents/search over /agents/{id}
+	order   int // declaration order, the last tie-breaker
+	served  int // which of the served profiles it belongs to
 }
 
 // router matches request paths to operations across every served profile.
 type router struct {
 	bySegments map[int][]*route
+	// warnings are the ambiguities resolved: templates of one profile that
+	// match the same paths, where the first declared wins.
+	warnings []string
 }
 
 func compile(tmpl string) []segment {
 	parts := strings.Split(strings.Trim(tmpl, "/"), "/")
 	segs := make([]segment, len(parts))
 	for i, p := range parts {
-		open, close := strings.IndexByte(p, '{'), strings.LastIndexByte(p, '}')
+		open := strings.IndexByte(p, '{')
+		close := strings.IndexByte(p, '}')
 		if open < 0 || close < open {
 			segs[i] = segment{literal: p}
 			continue
 		}
-		segs[i] = segment{prefix: p[:open], param: p[open+1 : close], suffix: p[close+1:]}
+		seg := segment{prefix: p[:open], param: p[open+1 : close]}
+		seg.params = []string{seg.param}
+		rest := p[close+1:]
+		for {
+			o := strings.IndexByte(rest, '{')
+			c := strings.IndexByte(rest, '}')
+			if o < 0 || c < o {
+				break
+			}
+			seg.infix = append(seg.infix, rest[:o])
+			seg.params = append(seg.params, rest[o+1:c])
+			rest = rest[c+1:]
+		}
+		seg.suffix = rest
+		segs[i] = seg
 	}
 	return segs
 }
 
-// newRouter compiles every operation. Two operations of one method whose
-// templates match exactly the same paths are an error naming both.
+// newRouter compiles every operation. Paths match as the OpenAPI
+// specification says: concrete paths before templated ones, then the
+// template with the most literal characters (GitHub's
+// /compare/{base}...{head} before /compare/{basehead}). Two operations of one
+// profile and method whose templates match exactly the same paths are
+// ambiguous: the first declared wins, with a warning. Across profiles, that
+// is an error naming both, since two specs cannot share a path.
 func newRouter(profiles []*specs.Profile) (*router, error) {
 	rt := &router{bySegments: map[int][]*route{}}
-	for _, p := range profiles {
+	order := 0
+	for pi, p := range profiles {
+	ops:
 		for _, op := range p.Operations {
-			r := &route{profile: p, op: op, segs: compile(op.Path)}
+			r := &route{profile: p, op: op, segs: compile(op.Path), order: order, served: pi}
+			order++
 			for _, s := range r.segs {
-				if !s.isParam() {
-					r.literal++
-				}
+				r.params += len(s.params)
+				r.literal += s.literalChars()
 			}
 			n := len(r.segs)
 			for _, other := range rt.bySegments[n] {
 				if other.op.Method == op.Method && sameTemplate(other.segs, r.segs) {
-					return nil, fmt.Errorf("mock: %s %s (%s, %s) overlaps %s %s (%s, %s)",
-						op.Method, op.Path, p.Name, op.ID, other.op.Method, other.op.Path, other.profile.Name, other.op.ID)
+					if other.served != pi {
+						return nil, fmt.Errorf("mock: %s %s (%s, %s) overlaps %s %s (%s, %s)",
+							op.Method, op.Path, p.Name, op.ID, other.op.Method, other.op.Path, other.profile.Name, other.op.ID)
+					}
+					rt.warnings = append(rt.warnings, fmt.Sprintf("%s: %s %s (%s) matches the same paths as %s %s (%s), declared first, which serves them",
+						p.File, op.Method, op.Template, op.ID, other.op.Method, other.op.Template, other.op.ID))
+					continue ops
 				}
 			}
 			rt.bySegments[n] = append(rt.bySegments[n], r)
 		}
 	}
 	for _, rs := range rt.bySegments {
-		// Most literal first, so a fixed path wins over a parameter in the same place.
-		sort.SliceStable(rs, func(i, j int) bool { return rs[i].literal > rs[j].literal })
+		sort.SliceStable(rs, func(i, j int) bool {
+			a, b := rs[i], rs[j]
+			if (a.params == 0) != (b.params == 0) {
+				return a.params == 0 // concrete before templated
+			}
+			if a.literal != b.literal {
+				return a.literal > b.literal // then the most literal characters
+			}
+			return a.order < b.order
+		})
 	}
 	return rt, nil
 }
@@ -142,7 +201,24 @@ func (r *route) bind(parts []string) (map[string]string, bool) {
 		if params == nil {
 			params = map[string]string{}
 		}
-		params[s.param] = p[len(s.prefix) : len(p)-len(s.suffix)]
+		inner := p[len(s.prefix) : len(p)-len(s.suffix)]
+		if len(s.params) == 1 {
+			params[s.param] = inner
+			continue
+		}
+		// Several parameters: each ends where the next literal text begins.
+		for k, in := range s.infix {
+			j := strings.Index(inner, in)
+			if j < 1 || in == "" {
+				return nil, false
+			}
+			params[s.params[k]] = inner[:j]
+			inner = inner[j+len(in):]
+		}
+		if inner == "" {
+			return nil, false
+		}
+		params[s.params[len(s.params)-1]] = inner
 	}
 	return params, true
 }

@@ -110,3 +110,75 @@ func TestNoControl(t *testing.T) {
 		t.Errorf("a key was created with the control API off: %d keys", len(keys))
 	}
 }
+
+// TestOverlappingTemplatesResolvedAsOpenAPISays: concrete paths first, then
+// the template with the most literal characters; identical templates in one
+// spec are a warning, the first declared serving them.
+func TestOverlappingTemplatesResolvedAsOpenAPISays(t *testing.T) {
+	p, err := specs.Load("overlaps.yaml", []byte(`openapi: 3.0.3
+info: {title: Overlaps, version: "1"}
+paths:
+  /repos/{owner}/{repo}/compare/{basehead}:
+    get:
+      operationId: compareOne
+      parameters:
+        - {name: owner, in: path, required: true, schema: {type: string}}
+        - {name: repo, in: path, required: true, schema: {type: string}}
+        - {name: basehead, in: path, required: true, schema: {type: string}}
+      responses: {"200": {description: ok}}
+  /repos/{owner}/{repo}/compare/{base}...{head}:
+    get:
+      operationId: compareTwo
+      parameters:
+        - {name: owner, in: path, required: true, schema: {type: string}}
+        - {name: repo, in: path, required: true, schema: {type: string}}
+        - {name: base, in: path, required: true, schema: {type: string}}
+        - {name: head, in: path, required: true, schema: {type: string}}
+      responses: {"200": {description: ok}}
+  /items/{id}:
+    get:
+      operationId: byId
+      parameters: [{name: id, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /items/{name}:
+    get:
+      operationId: byName
+      parameters: [{name: name, in: path, required: true, schema: {type: string}}]
+      responses: {"200": {description: ok}}
+  /items/latest:
+    get:
+      operationId: latest
+      responses: {"200": {description: ok}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt, err := newRouter([]*specs.Profile{p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		path, op string
+		params   map[string]string
+	}{
+		{"/repos/o/r/compare/main...dev", "compareTwo", map[string]string{"owner": "o", "repo": "r", "base": "main", "head": "dev"}},
+		{"/repos/o/r/compare/abc", "compareOne", map[string]string{"owner": "o", "repo": "r", "basehead": "abc"}},
+		{"/items/latest", "latest", nil},
+		{"/items/42", "byId", map[string]string{"id": "42"}},
+	}
+	for _, tt := range tests {
+		r, params, _ := rt.match("GET", tt.path)
+		if r == nil || r.op.ID != tt.op || len(params) != len(tt.params) {
+			t.Errorf("%s matched %v %v, want %s %v", tt.path, r, params, tt.op, tt.params)
+			continue
+		}
+		for k, v := range tt.params {
+			if params[k] != v {
+				t.Errorf("%s: %s = %q, want %q", tt.path, k, params[k], v)
+			}
+		}
+	}
+	if len(rt.warnings) != 1 || !strings.Contains(rt.warnings[0], "byName") || !strings.Contains(rt.warnings[0], "byId") {
+		t.Errorf("warnings %q, want one naming byName and byId", rt.warnings)
+	}
+}

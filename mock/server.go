@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
@@ -48,21 +49,25 @@ type Options struct {
 
 // Server is a mock of one or more profiles.
 type Server struct {
-	opts       Options
-	profiles   []*specs.Profile
-	byName     map[string]*specs.Profile
-	router     *router
-	keys       *Store
-	nonces     map[string]*nonceStore
-	fixtures   map[string]*fixtures.Set
-	log        *slog.Logger
-	requests   *requestLog
-	validators validators
-	limiter    *limiter
-	control    http.Handler
+	opts     Options
+	profiles []*specs.Profile
+	byName   map[string]*specs.Profile
+	router   *router
+	keys     *Store
+	nonces   map[string]*nonceStore
+	fixtures map[string]*fixtures.Set
+	log      *slog.Logger
+	requests *requestLog
+	limiter  *limiter
+	control  http.Handler
 
 	ops    map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
 	faults *faultSet                    // transport faults and deviations, from flags and the control API
+	// alternatives marks the profiles whose security goes beyond one mode
+	// (mock/security.go), worked out once.
+	alternatives map[*specs.Profile]bool
+
+	creates atomic.Uint64 // items created by requests, for seeding each one's generated fields
 
 	keyViews keyViews // encoded key views, for key lists
 
@@ -89,7 +94,7 @@ func New(opts Options) (*Server, error) {
 		opts: opts, profiles: opts.Profiles, byName: map[string]*specs.Profile{}, router: rt,
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
 		log: opts.Logger, requests: newRequestLog(200), limiter: newLimiter(opts.Now, opts.TimeScale),
-		ops: map[*specs.Operation]*opInfo{},
+		ops: map[*specs.Operation]*opInfo{}, alternatives: map[*specs.Profile]bool{},
 	}
 	faults, err := newFaultSet(opts.Profiles, opts.Seed, opts.Faults)
 	if err != nil {
@@ -98,12 +103,16 @@ func New(opts Options) (*Server, error) {
 	s.faults = faults
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
+		s.alternatives[p] = needsAlternatives(p)
 		for _, op := range p.Operations {
 			s.ops[op] = newOpInfo(p, op)
 		}
 		set, err := fixtures.Load(opts.Fixtures, p.Name)
 		if err != nil {
 			return nil, err
+		}
+		if len(set.Keys) == 0 && len(p.Auth.Schemes) > 0 {
+			set = demoFixtures(p, opts.Seed, set) // a spec without fixtures: mint demo credentials
 		}
 		s.fixtures[p.Name] = set
 		if p.Auth.Digest != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/opsconform/opsconform/fixtures"
 	"slices"
 	"sync"
 
@@ -75,6 +76,11 @@ type collection struct {
 	idField string
 	items   []*record
 	index   map[string]int // id → position in items
+
+	// For a plain spec's collections, filled on first use (dataset.ensure):
+	fix   fixtures.Collection // the fixture items and count
+	seed  uint64              // the seed its items are generated from
+	ready bool                // filled; guarded by the dataset's mu
 }
 
 func newCollection(name string, schema *base.Schema, idField string) *collection {

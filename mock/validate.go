@@ -4,35 +4,10 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"sync"
 
 	"github.com/opsconform/opsconform/specs"
-	validator "github.com/pb33f/libopenapi-validator"
 	verrors "github.com/pb33f/libopenapi-validator/errors"
 )
-
-// validators holds one request validator per profile, built on first use:
-// compiling every schema up front costs time a mock serving only a few
-// operations should not pay at start.
-type validators struct {
-	mu sync.Mutex
-	v  map[string]validator.Validator
-}
-
-func (vs *validators) get(p *specs.Profile) validator.Validator {
-	vs.mu.Lock()
-	defer vs.mu.Unlock()
-	if v, ok := vs.v[p.Name]; ok {
-		return v
-	}
-	if vs.v == nil {
-		vs.v = map[string]validator.Validator{}
-	}
-	// Security is the mock's own (and real): the validator's presence-only check would only get in the way.
-	v := specs.NewValidator(p)
-	vs.v[p.Name] = v
-	return v
-}
 
 // validateRequest checks parameters and body against the spec. Paging
 // parameters are left to the paging code, which knows whether the vendor
@@ -48,7 +23,7 @@ func (s *Server) validateRequest(x *exchange) *failure {
 	if x.info.simpleParams {
 		return s.checkParams(x, x.info.params)
 	}
-	v := s.validators.get(x.profile)
+	v := x.profile.Validator(x.op) // built for the operation's path on first use, cached per profile
 	_, errs := v.ValidateHttpRequestSyncWithPathItem(x.r, x.op.PathItem, x.op.Template)
 	for _, e := range errs {
 		if s.pagingParam(x, e.ParameterName) {

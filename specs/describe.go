@@ -10,11 +10,20 @@ import (
 // Describe summarises the auth mode in a few words: "bearer om_…",
 // "apikey header apikey | query apiKey", "digest MD5,SHA-256".
 func (a *Auth) Describe() string {
+	if a.Mixed() {
+		var parts []string
+		for _, s := range a.Schemes {
+			parts = append(parts, s.Describe())
+		}
+		return strings.Join(parts, " | ")
+	}
 	switch a.Mode {
 	case AuthBearer:
 		return "bearer " + a.TokenPrefix + "…"
 	case AuthDigest:
 		return "digest " + strings.Join(a.Digest.Algorithms, ",")
+	case AuthBasic, AuthHTTP, AuthMutualTLS:
+		return a.Primary().Describe()
 	case AuthAPIKey:
 		var parts []string
 		for _, s := range a.Schemes {
@@ -119,4 +128,24 @@ func shortDuration(d time.Duration) string {
 		return fmt.Sprintf("%ds", d/time.Second)
 	}
 	return d.String()
+}
+
+// Describe summarises one scheme: "header X-API-Key", "bearer", "oauth2 (3 scopes)".
+func (s *Scheme) Describe() string {
+	switch s.Mode {
+	case AuthAPIKey:
+		d := "apikey " + s.In + " " + s.Param
+		if s.Format != "{key}" {
+			d += ": " + strings.ReplaceAll(s.Format, "{key}", "…")
+		}
+		return d
+	case AuthBearer:
+		if s.Type == "oauth2" || s.Type == "openIdConnect" {
+			return fmt.Sprintf("%s (bearer, %d scopes)", s.Type, len(s.Scopes))
+		}
+		return "bearer " + s.TokenPrefix + "…"
+	case AuthDigest:
+		return "digest " + strings.Join(s.Digest.Algorithms, ",")
+	}
+	return string(s.Mode)
 }

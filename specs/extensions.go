@@ -444,7 +444,7 @@ func (l *loader) schemeExtensions(p *Profile, s *Scheme, ext *orderedmap.Map[str
 		if s.HTTPScheme != "bearer" {
 			return l.errorf(n, "%s: x-opsconform-token-prefix is only for bearer schemes", where)
 		}
-		if err := l.decode(where+".x-opsconform-token-prefix", n, &p.Auth.TokenPrefix); err != nil {
+		if err := l.decode(where+".x-opsconform-token-prefix", n, &s.TokenPrefix); err != nil {
 			return err
 		}
 	}
@@ -508,7 +508,7 @@ func (l *loader) schemeExtensions(p *Profile, s *Scheme, ext *orderedmap.Map[str
 			}
 			d.NonceLifetime = lt
 		}
-		p.Auth.Digest = d
+		s.Digest = d
 	}
 	return nil
 }

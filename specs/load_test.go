@@ -347,7 +347,6 @@ func TestBrokenSpecs(t *testing.T) {
 		{"wrong-type.yaml", []string{"wrong-type.yaml:5:", "x-opsconform-rate-limits", "`many` into int"}},
 		{"undeclared-path-param.yaml", []string{"undeclared-path-param.yaml:6:", "path parameter {thingId} is not declared"}},
 		{"unknown-scheme.yaml", []string{"unknown-scheme.yaml:", `security names scheme "nowhere"`}},
-		{"mixed-modes.yaml", []string{"mixed-modes.yaml:7:", "one auth mode"}},
 		{"digest-lowercase.yaml", []string{"digest-lowercase.yaml:9:", `unknown value "md5"`, "MD5 or SHA-256"}},
 		{"clamp-without-max.yaml", []string{"clamp-without-max.yaml:", "overflow is clamp", "no maximum"}},
 		{"pagination-no-default.yaml", []string{"pagination-no-default.yaml:12:", "parameter size: has no default"}},
@@ -448,5 +447,58 @@ func TestErrorsMatch(t *testing.T) {
 		if (err == nil) != tt.ok || err != nil && !strings.Contains(err.Error(), tt.says) {
 			t.Errorf("Match(%s) = %v, want ok=%v mentioning %q", tt.body, err, tt.ok, tt.says)
 		}
+	}
+}
+
+// TestMixedSchemesLoad: a profile may have schemes of several modes; the
+// primary (the first an operation requires, else the first declared) is the
+// one the vendor checks read.
+func TestMixedSchemesLoad(t *testing.T) {
+	p, err := LoadFile("testdata/valid-mixed-modes.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Auth.Schemes) != 2 || p.Auth.Mode != AuthAPIKey || !p.Auth.Mixed() || p.Auth.Primary().Name != "key" {
+		t.Errorf("schemes %d mode %s mixed %v", len(p.Auth.Schemes), p.Auth.Mode, p.Auth.Mixed())
+	}
+}
+
+// TestJSONFastPathModelsTheSame: a JSON description parsed by jsonNode gives
+// the same model as libopenapi's own parse (positions included).
+func TestJSONFastPathModelsTheSame(t *testing.T) {
+	for _, file := range []string{"testdata/corpus/petstore-31.json", "testdata/corpus/recursion-30.json", "testdata/corpus/no-security-31.json"} {
+		t.Run(file, func(t *testing.T) {
+			slow, err := LoadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer func(old int) { jsonFastPath = old }(jsonFastPath)
+			jsonFastPath = 0
+			fast, err := LoadFile(file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if fast.Document != nil || slow.Document == nil {
+				t.Fatalf("the fast path was not taken")
+			}
+			if len(fast.Operations) != len(slow.Operations) || strings.Join(fast.Warnings, "\n") != strings.Join(slow.Warnings, "\n") {
+				t.Errorf("fast: %d operations, warnings %q; slow: %d, %q", len(fast.Operations), fast.Warnings, len(slow.Operations), slow.Warnings)
+			}
+			for i, op := range slow.Operations {
+				f := fast.Operations[i]
+				sj, _ := json.Marshal(op.Resource)
+				fj, _ := json.Marshal(f.Resource)
+				if op.ID != f.ID || op.Path != f.Path || string(sj) != string(fj) {
+					t.Errorf("operation %d: %s %s %s vs %s %s %s", i, op.ID, op.Path, sj, f.ID, f.Path, fj)
+				}
+				if r := op.Success(); r != nil && r.Schema != nil {
+					a, _ := SchemaJSON(r.Schema, ToClient, slow.is30())
+					b, _ := SchemaJSON(f.Success().Schema, ToClient, fast.is30())
+					if string(a) != string(b) {
+						t.Errorf("%s: schema %s vs %s", op.ID, a, b)
+					}
+				}
+			}
+		})
 	}
 }

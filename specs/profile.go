@@ -8,6 +8,7 @@
 package specs
 
 import (
+	"sync"
 	"time"
 
 	"github.com/pb33f/libopenapi"
@@ -42,9 +43,24 @@ type Profile struct {
 	Operations []*Operation
 
 	// Document and Model are the libopenapi views the model was read from,
-	// kept for request and response validation.
+	// kept for request and response validation. Document is nil for a big
+	// JSON description, whose Model is built from a faster JSON parse.
 	Document libopenapi.Document
 	Model    *v3.Document
+
+	// Extended is true when the document carries x-opsconform-* extensions:
+	// a vendor's documented behaviour, checked by the vendor suites. A plain
+	// OpenAPI file is checked by the generic requirements instead.
+	Extended bool
+
+	// Warnings are what the loader resolved rather than refused: overlapping
+	// templates, keywords foreign to the document's dialect, unsupported
+	// schemes. Each says where ("file:line:col: …").
+	Warnings []string
+
+	checked        sync.Map // CheckValue's compiled schemas: checkKey → *jsonschema.Schema, nil when it does not compile
+	validatorsOnce sync.Once
+	validators     *validatorCache // per-path request and response validators, built on first use
 }
 
 // LifecycleEvents are the key lifecycle events a profile may document: each
@@ -98,25 +114,33 @@ func (p *Profile) ClosedCreate() *Operation {
 // AuthMode names how a profile's clients present their credentials.
 type AuthMode string
 
-// The auth modes. A profile has exactly one.
+// The auth modes. Each security scheme has one; a profile's Mode is its
+// primary scheme's, which the vendor-specific checks read.
 const (
-	AuthNone   AuthMode = "none"   // no security scheme at all
-	AuthAPIKey AuthMode = "apikey" // a key in a header or query parameter, possibly in a format
-	AuthBearer AuthMode = "bearer" // Authorization: Bearer <token>
-	AuthDigest AuthMode = "digest" // HTTP Digest, RFC 7616
+	AuthNone      AuthMode = "none"      // no security scheme at all
+	AuthAPIKey    AuthMode = "apikey"    // a key in a header, query parameter or cookie, possibly in a format
+	AuthBearer    AuthMode = "bearer"    // Authorization: Bearer <token> (http bearer, oauth2, openIdConnect)
+	AuthDigest    AuthMode = "digest"    // HTTP Digest, RFC 7616
+	AuthBasic     AuthMode = "basic"     // HTTP Basic, RFC 7617: a user name and password
+	AuthHTTP      AuthMode = "http"      // another HTTP scheme: Authorization: <scheme> <token>
+	AuthMutualTLS AuthMode = "mutualTLS" // a client certificate; the mock cannot check it over plain HTTP
 )
 
-// Auth is how a profile authenticates requests.
+// Auth is how a profile authenticates requests: its security schemes, each
+// with its own mode. Operations list alternatives of them (Operation.Security).
 type Auth struct {
+	// Mode is the primary scheme's mode (AuthNone without schemes).
 	Mode AuthMode
 
 	// Schemes are the profile's security schemes in declaration order.
 	Schemes []*Scheme
 
-	// TokenPrefix is the prefix every bearer token carries ("om_"); empty when any token will do.
+	// TokenPrefix is the prefix the primary bearer scheme's tokens carry ("om_");
+	// empty when any token will do. Each Scheme keeps its own.
 	TokenPrefix string
 
-	// Digest is the digest policy; nil unless Mode is AuthDigest.
+	// Digest is the primary digest scheme's policy; nil without a digest scheme.
+	// Each digest Scheme keeps its own.
 	Digest *DigestPolicy
 
 	// BindTenant and BindIP say a key is only valid on the host (tenant) it
@@ -136,6 +160,46 @@ type Scheme struct {
 	// Format is how the key is written into the parameter, with {key}
 	// standing for the key ("rest_api_key={key}"). "{key}" when unset.
 	Format string
+
+	// Mode is how a client presents credentials for this scheme.
+	Mode AuthMode
+	// TokenPrefix is the prefix this bearer scheme's tokens carry; empty when any token will do.
+	TokenPrefix string
+	// Digest is this digest scheme's policy; nil for other modes.
+	Digest *DigestPolicy
+	// Scopes are the scopes an oauth2 scheme declares across its flows, sorted.
+	Scopes []string
+}
+
+// Primary is the scheme the vendor-specific checks use: the first declared
+// scheme that some operation requires, else the first declared; nil without schemes.
+func (a *Auth) Primary() *Scheme {
+	for _, s := range a.Schemes {
+		if s.Mode == a.Mode {
+			return s
+		}
+	}
+	return nil
+}
+
+// Mixed reports whether the profile's schemes use more than one mode.
+func (a *Auth) Mixed() bool {
+	for _, s := range a.Schemes {
+		if s.Mode != a.Mode {
+			return true
+		}
+	}
+	return false
+}
+
+// Has reports whether any scheme uses mode.
+func (a *Auth) Has(mode AuthMode) bool {
+	for _, s := range a.Schemes {
+		if s.Mode == mode {
+			return true
+		}
+	}
+	return false
 }
 
 // DigestPolicy is the HTTP Digest behaviour a profile documents.
@@ -297,6 +361,10 @@ type Operation struct {
 	Public   bool          // the operation needs no credentials
 
 	Responses map[int]*Response
+	// Ranges are the documented status ranges ("2XX") by their first digit.
+	Ranges map[int]*Response
+	// Default is the documented default response; nil when there is none.
+	Default *Response
 
 	// Class is the rate-limit class the operation counts against; empty when
 	// the profile's policy does not cover it.
@@ -341,10 +409,16 @@ type Param struct {
 	Schema   *base.Schema
 }
 
-// RequestBody is an operation's JSON request body.
+// RequestBody is an operation's request body.
 type RequestBody struct {
 	Required bool
-	Schema   *base.Schema
+	Schema   *base.Schema // the preferred media type's schema; nil when it has none
+	// ContentType is the preferred documented media type: JSON first, then
+	// forms, then the first declared; empty when the body declares no content.
+	ContentType string
+	// ContentTypes are every documented media type, in declaration order.
+	ContentTypes []string
+	Media        *v3.MediaType // the preferred media type as the spec writes it
 }
 
 // Response is one documented response.
@@ -352,7 +426,14 @@ type Response struct {
 	Status      int
 	Description string
 	Headers     []string     // header names as the spec writes them
-	Schema      *base.Schema // the application/json schema; nil when there is no body
+	Schema      *base.Schema // the preferred media type's schema; nil when there is none
+	// ContentType is the preferred documented media type (JSON first); empty
+	// when the response has no content.
+	ContentType string
+	// ContentTypes are every documented media type, in declaration order.
+	ContentTypes []string
+	Media        *v3.MediaType // the preferred media type as the spec writes it
+	Spec         *v3.Response  // the response as the spec writes it (headers, examples)
 }
 
 // Deprecation is when a deprecated operation was deprecated and goes away.
@@ -377,6 +458,9 @@ type Resource struct {
 	// Filters maps a list's query parameters to the item fields they must
 	// equal (MongoDB's GET /orgs?name=…).
 	Filters map[string]string
+	// Item is one item's schema, for collections inferred from REST
+	// conventions; nil when x-opsconform-resource says what the collection is.
+	Item *base.Schema
 }
 
 // Source is where a collection's items live.

@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"strings"
 
-	validator "github.com/pb33f/libopenapi-validator"
-
 	"github.com/opsconform/opsconform/reports"
 	"github.com/opsconform/opsconform/specs"
 )
@@ -40,7 +38,7 @@ func (c *Check) Requirement() reports.Requirement {
 // groupCodes name the groups inside requirement IDs.
 var groupCodes = map[string]string{
 	"auth": "AUTH", "lifecycle": "LIFE", "envelope": "ENV", "pagination": "PAGE",
-	"schema": "SCHEMA", "stability": "STAB", "rate-limits": "RATE",
+	"schema": "SCHEMA", "stability": "STAB", "rate-limits": "RATE", "generic": "GEN",
 }
 
 // Catalogue is every requirement the profile's documented behaviour calls
@@ -51,7 +49,13 @@ var groupCodes = map[string]string{
 func Catalogue(p *specs.Profile) []*Check {
 	prefix := strings.ToUpper(p.Name)
 	var all []*Check
-	for _, group := range [][]*Check{authChecks(p), lifecycleChecks(p), envelopeChecks(p), pagingChecks(p), schemaChecks(p), stabilityChecks(p), rateChecks(p)} {
+	groups := [][]*Check{authChecks(p), lifecycleChecks(p), envelopeChecks(p), pagingChecks(p), schemaChecks(p), stabilityChecks(p), rateChecks(p)}
+	if !p.Extended {
+		// A plain OpenAPI file documents no vendor behaviour: it gets the
+		// requirements any description implies (suites/generic.go).
+		groups = [][]*Check{genericChecks(p)}
+	}
+	for _, group := range groups {
 		for i, c := range group {
 			if c.ID == "" {
 				c.ID = fmt.Sprintf("%03d", i+1)
@@ -101,7 +105,7 @@ func checkSchema(t *T, op *specs.Operation) {
 	}
 	req, _ := http.NewRequest(op.Method, path, nil)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
-	if ok, errs := e.validator().GetResponseBodyValidator().ValidateResponseBodyWithPathItem(req, resp, op.PathItem, op.Template); !ok && len(errs) > 0 {
+	if ok, errs := e.profile.Validator(op).GetResponseBodyValidator().ValidateResponseBodyWithPathItem(req, resp, op.PathItem, op.Template); !ok && len(errs) > 0 {
 		v := errs[0]
 		reason := v.Message
 		if len(v.SchemaValidationErrors) > 0 {
@@ -110,12 +114,4 @@ func checkSchema(t *T, op *specs.Operation) {
 		}
 		t.Errorf("a body valid against the spec", string(truncate(body)), "%s", reason)
 	}
-}
-
-// validator is built once per run, on first use.
-func (e *env) validator() validator.Validator {
-	e.validatorOnce.Do(func() {
-		e.v = specs.NewValidator(e.profile)
-	})
-	return e.v
 }

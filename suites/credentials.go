@@ -6,7 +6,10 @@ package suites
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/url"
 	"os"
 	"sort"
 
@@ -17,16 +20,16 @@ import (
 
 // Credential is one key the suite may use, named by what it is for.
 type Credential struct {
-	Secret     string         `yaml:"secret"`     // bearer token, apikey or Reference ID
-	PublicKey  string         `yaml:"publicKey"`  // digest user name
-	PrivateKey string         `yaml:"privateKey"` // digest password
-	Lacks      *fixtures.Lack `yaml:"lacks"`      // for limited and role-bounded keys: an operation that must answer 403
+	Secret     string         `yaml:"secret" json:"secret"`         // bearer token, apikey or Reference ID
+	PublicKey  string         `yaml:"publicKey" json:"publicKey"`   // digest or basic user name
+	PrivateKey string         `yaml:"privateKey" json:"privateKey"` // digest or basic password
+	Lacks      *fixtures.Lack `yaml:"lacks" json:"lacks"`           // for limited and role-bounded keys: an operation that must answer 403
 	// Scopes are what the key grants (family:level scopes, module scopes,
 	// operation:<id> grants, or bound roles such as ORG_OWNER@<orgId>), and
 	// Role is its owner's role. With them the suite works out, for every
 	// operation, whether the key must be refused with 403.
-	Scopes []string `yaml:"scopes"`
-	Role   string   `yaml:"role"`
+	Scopes []string `yaml:"scopes" json:"scopes"`
+	Role   string   `yaml:"role" json:"role"`
 }
 
 // Credentials are a profile's keys by role (full, second, limited,
@@ -111,4 +114,30 @@ func (c *Credentials) secrets() []string {
 	}
 	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
 	return out
+}
+
+// mockCredentials asks the mock's control API for a profile's demo
+// credentials (minted at start for a spec without fixtures).
+func (e *env) mockCredentials() (*Credentials, error) {
+	client := &http.Client{Transport: e.base, Timeout: e.timeout}
+	req, err := http.NewRequestWithContext(e.ctx, http.MethodGet, e.target.String()+"/__opsconform/profiles/"+url.PathEscape(e.profile.Name)+"/credentials", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("the mock's credentials for %s: %s", e.profile.Name, resp.Status)
+	}
+	var c Credentials
+	if err := json.NewDecoder(resp.Body).Decode(&struct {
+		Params *map[string]string     `json:"params"`
+		Keys   *map[string]Credential `json:"keys"`
+	}{&c.Params, &c.Keys}); err != nil {
+		return nil, fmt.Errorf("the mock's credentials for %s: %v", e.profile.Name, err)
+	}
+	return &c, nil
 }

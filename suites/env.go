@@ -17,7 +17,6 @@ import (
 	mongodigest "github.com/mongodb-forks/digest"
 	"github.com/opsconform/opsconform/reports"
 	"github.com/opsconform/opsconform/specs"
-	validator "github.com/pb33f/libopenapi-validator"
 )
 
 // maxBody bounds every response the suite reads: a target that streams
@@ -42,8 +41,12 @@ type env struct {
 	usedBy        map[string]map[string]bool // requirement ID → credential roles its check asked for
 	largest       *listOf                    // the largest paginated list, found once
 	walk          *walk                      // the walk through it, shared by the paging checks
-	validatorOnce sync.Once
-	v             validator.Validator
+
+	// The generic checks' memo (suites/generic.go): the valid sweep's
+	// exchanges and the ids found per collection. Checks run one at a time.
+	sweepDone   bool
+	sweepResult []exchange
+	ids         map[string]string
 }
 
 // errBodyTooLarge is what a read past maxBody gets.
@@ -164,9 +167,11 @@ func redactCredential(v string) string {
 // It is also httpexpect's assertion handler: a failed assertion fails the
 // requirement with what was expected and what came back.
 type T struct {
-	env  *env
-	rec  *recorder
-	undo cleanups
+	env *env
+	// lastBody is the body of the request validRequest built last.
+	lastBody []byte
+	rec      *recorder
+	undo     cleanups
 	// impatient clients take a 429 as final instead of waiting Retry-After.
 	impatient bool
 	used      map[string]bool // credential roles the check asked for

@@ -33,17 +33,21 @@ func checkCommand() *command {
 	return &command{
 		name:    "check",
 		summary: "run a profile's conformance suite against a server, real or the mock",
-		usage:   "--target URL --profile NAME [--credentials FILE] [--junit FILE] [--summary FILE] [--only IDs] [--skip IDs]",
+		usage:   "--target URL (--profile NAME | --spec FILE) [--credentials FILE] [--junit FILE] [--summary FILE] [--only IDs] [--skip IDs]",
 		long: `Check that the server at --target behaves as the profile documents: auth and
 401/403, key lifecycle, envelopes, pagination, schemas, stability headers and rate
 limits. Every check is a requirement with a stable ID, a MUST or SHOULD level and
-the documentation it enforces (--list prints them).
+the documentation it enforces (--list prints them). --spec FILE checks any
+OpenAPI description with the generic requirements (<PROFILE>-GEN-…): credentials
+as its security says, documented statuses, media types and schemas, 4xx for
+mistakes, 405 for undocumented methods; no --profile is needed.
 
 Keys come from --credentials (YAML: profiles.<name>.keys.<role>, roles full,
 second, limited, role-bounded, revoked, expired, disabled, owner-deactivated,
 other-tenant, other-ip, and params for path parameters); without it, the keys of
-the embedded mock's fixtures. A check whose key is absent is skipped with a reason.
-Against the mock, key lifecycles are set up through its control API.
+the embedded mock's fixtures, or, against the mock of a spec without fixtures,
+the demo keys its control API lists. A check whose key is absent is skipped with
+a reason. Against the mock, key lifecycles are set up through its control API.
 
 Progress goes to stdout, one line per requirement. --junit writes JUnit XML for
 CI, --summary a Markdown summary; neither ever contains a secret.
@@ -87,9 +91,10 @@ func runCheck(ctx context.Context, opts any, out, errOut io.Writer) error {
 		return usageError{"--target is required (the base URL of the server to check)"}
 	}
 	if len(ps) != 1 {
-		return usageError{fmt.Sprintf("check one profile at a time: name it with --profile (one of %s)", profileNames(ps))}
+		return usageError{fmt.Sprintf("check one profile at a time: name it with --profile (one of %s), or give one --spec FILE", profileNames(ps))}
 	}
 	p := ps[0]
+	warn(errOut, "check", p.Warnings)
 	var creds *suites.Credentials
 	if o.credentials != "" {
 		f, err := suites.LoadCredentials(o.credentials)

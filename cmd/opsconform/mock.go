@@ -43,10 +43,12 @@ func mockCommand() *command {
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Keys, users and starting data come from the embedded fixtures, or from
-<profile>.yaml files in --fixtures DIR. Generated data depends only on --seed.
+<profile>.yaml files in --fixtures DIR; a spec without fixtures gets demo keys
+minted from --seed, printed with a curl line per security scheme. Generated
+data depends only on --seed.
 
 The control API lives under /__opsconform/: health, profiles, reset, requests,
-and per profile keys (create, list, disable, enable, revoke, regenerate, expire,
+and per profile the demo credentials, keys (create, list, disable, enable, revoke, regenerate, expire,
 delete), their rate-limit budgets (read, reset) and users (deactivate, activate,
 disable-api, enable-api).
 
@@ -106,6 +108,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	warn(errOut, "mock", srv.Warnings())
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", o.addr, err)
@@ -133,9 +136,13 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		fmt.Fprintf(out, "  fault: %s%s\n", what, scopeNote(f))
 	}
 	if demos := srv.Demos(base); len(demos) > 0 {
-		fmt.Fprintf(out, "\nTry it (demo keys from the fixtures):\n")
+		fmt.Fprintf(out, "\nTry it (demo keys from the fixtures, or minted from --seed for a spec without them):\n")
 		for _, d := range demos {
-			fmt.Fprintf(out, "  # %s\n  %s\n", d.Profile, d.Curl)
+			if d.Scheme != "" {
+				fmt.Fprintf(out, "  # %s, %s\n  %s\n", d.Profile, d.Scheme, d.Curl)
+			} else {
+				fmt.Fprintf(out, "  # %s\n  %s\n", d.Profile, d.Curl)
+			}
 		}
 	}
 	fmt.Fprintln(out)

@@ -23,12 +23,22 @@ func (s *selection) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&s.specs, "spec", nil, "OpenAPI 3 description `FILE` to load as a profile, repeatable")
 }
 
-// load models the selected profiles: the named embedded ones (all when neither
-// --profile nor --spec is given) and every --spec file.
+// load models the selected profiles: every --spec file, and the embedded
+// profiles --profile names (all of them when neither flag is given). A
+// --profile name may also be a --spec file's profile name, the one
+// `profiles --spec` prints: it selects that spec, which is loaded anyway.
 func (s *selection) load() ([]*specs.Profile, error) {
 	embedded, err := specs.LoadEmbedded()
 	if err != nil {
 		return nil, err
+	}
+	var fromSpecs []*specs.Profile
+	for _, f := range s.specs {
+		p, err := specs.LoadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		fromSpecs = append(fromSpecs, p)
 	}
 	var out []*specs.Profile
 	switch {
@@ -39,23 +49,28 @@ func (s *selection) load() ([]*specs.Profile, error) {
 			byName[p.Name] = p
 			names = append(names, p.Name)
 		}
+		specNames := map[string]bool{}
+		for _, p := range fromSpecs {
+			specNames[p.Name] = true
+		}
 		for _, n := range s.profiles {
-			p, ok := byName[strings.TrimSpace(n)]
+			n = strings.TrimSpace(n)
+			if specNames[n] {
+				continue
+			}
+			p, ok := byName[n]
 			if !ok {
-				return nil, usageError{fmt.Sprintf("unknown profile %q (embedded profiles: %s)", n, strings.Join(names, ", "))}
+				for _, sp := range fromSpecs {
+					names = append(names, sp.Name)
+				}
+				return nil, usageError{fmt.Sprintf("unknown profile %q (profiles: %s)", n, strings.Join(names, ", "))}
 			}
 			out = append(out, p)
 		}
 	case len(s.specs) == 0:
 		out = embedded
 	}
-	for _, f := range s.specs {
-		p, err := specs.LoadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, p)
-	}
+	out = append(out, fromSpecs...)
 	seen := map[string]string{}
 	for _, p := range out {
 		if prev, dup := seen[p.Name]; dup {
@@ -64,6 +79,13 @@ func (s *selection) load() ([]*specs.Profile, error) {
 		seen[p.Name] = p.File
 	}
 	return out, nil
+}
+
+// warn prints each profile's load warnings, one line each.
+func warn(errOut io.Writer, cmd string, warnings []string) {
+	for _, w := range warnings {
+		fmt.Fprintf(errOut, "opsconform %s: warning: %s\n", cmd, w)
+	}
 }
 
 type profilesOptions struct {
@@ -89,7 +111,7 @@ maxima, and the rate limits per operation class.`,
 	}
 }
 
-func runProfiles(_ context.Context, opts any, out, _ io.Writer) error {
+func runProfiles(_ context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*profilesOptions)
 	if o.format != "text" && o.format != "json" {
 		return usageError{fmt.Sprintf("--format %q: want text or json", o.format)}
@@ -97,6 +119,9 @@ func runProfiles(_ context.Context, opts any, out, _ io.Writer) error {
 	ps, err := o.load()
 	if err != nil {
 		return err
+	}
+	for _, p := range ps {
+		warn(errOut, "profiles", p.Warnings)
 	}
 	if o.format == "json" {
 		type row struct {
