@@ -112,7 +112,7 @@ func TestHostileTargets(t *testing.T) {
 			start := time.Now()
 			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 			defer cancel()
-			run, err := Run(ctx, Config{Profile: profile(t, "ivanti-ism"), Target: hs.URL, Timeout: 300 * time.Millisecond, Sleep: noSleep, Only: []string{"IVANTI-ISM-AUTH", "IVANTI-ISM-ENV", "IVANTI-ISM-PAGE-006"}})
+			run, err := Run(ctx, Config{Profile: profile(t, "ivanti-ism"), Target: hs.URL, Timeout: 2 * time.Second, Sleep: noSleep, Only: []string{"IVANTI-ISM-AUTH", "IVANTI-ISM-ENV", "IVANTI-ISM-PAGE-006"}})
 			if name == "hangs" {
 				if !errors.Is(err, ErrUnreachable) {
 					t.Fatalf("a target that never answers: %v, want ErrUnreachable", err)
