@@ -42,15 +42,6 @@ type env struct {
 	ids         map[string]string
 }
 
-// secrets lists every secret the run knows from its credentials.
-func (e *env) secrets() []string {
-	out := make([]string, 0, len(e.redact.secrets))
-	for _, p := range e.redact.secrets {
-		out = append(out, p.secret)
-	}
-	return out
-}
-
 // note tells the person watching what the run is doing, when it is not
 // judging: waits, set-up it could or could not do.
 func (e *env) note(format string, args ...any) {

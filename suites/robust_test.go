@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -66,69 +65,6 @@ func TestChecksFailOnANonconformingTarget(t *testing.T) {
 }
 
 func noSleep(context.Context, time.Duration) error { return nil }
-
-// TestHostileTargets: behind a server that passes the preflight and then
-// misbehaves in every way a harness must survive, every check that meets
-// the misbehaviour fails or errors with the reason, none passes, the run
-// finishes within its bounds and its reports stay valid.
-func TestHostileTargets(t *testing.T) {
-	api, _, _ := mockTarget(t)
-	stop := make(chan struct{})
-	tests := []struct {
-		kind   hostile.Kind
-		reason string
-	}{
-		{hostile.Hang, "no complete answer within --timeout 200ms"},
-		{hostile.Garbage, "malformed HTTP"},
-		{hostile.Huge, "declares a 104857600-byte body"},
-		{hostile.Reset, "connection reset by peer"},
-		{hostile.Trickle, "no complete answer within --timeout 200ms"},
-		{hostile.LyingLength, "unexpected EOF"},
-		{hostile.EndlessChunked, "exceeds 8 MiB"},
-		{hostile.RedirectLoop, "302"},
-		{hostile.HugeHeaders, "headers exceeded 1048576 bytes"},
-	}
-	t.Cleanup(func() { close(stop) })
-	for _, tt := range tests {
-		t.Run(string(tt.kind), func(t *testing.T) {
-			t.Parallel()
-			hs := httptest.NewServer(hostile.AfterSetUp(api.Config.Handler, hostile.Handler(tt.kind, stop)))
-			t.Cleanup(hs.Close)
-			start := time.Now()
-			run, err := Run(context.Background(), Config{Profile: profile(t, "opsmerge"), Target: hs.URL, Timeout: 200 * time.Millisecond,
-				RunTimeout: 20 * time.Second, Sleep: noSleep})
-			if err != nil {
-				t.Fatalf("the preflight should pass: %v", err)
-			}
-			if run.Stopped != "" {
-				t.Errorf("the run stopped: %s", run.Stopped)
-			}
-			withReason := 0
-			for _, r := range run.Results {
-				switch {
-				case r.Status == reports.Pass:
-					t.Errorf("%s passed against a %s server", r.ID, tt.kind)
-				case (r.Status == reports.Fail || r.Status == reports.Error) && strings.Contains(r.Reason+r.Got, tt.reason):
-					withReason++
-				}
-			}
-			if withReason < 10 {
-				for _, r := range run.Results {
-					t.Logf("%s %s: %s (got %s)", r.ID, r.Status, r.Reason, r.Got)
-				}
-				t.Errorf("%d results name the reason %q, want at least 10", withReason, tt.reason)
-			}
-			var junit bytes.Buffer
-			if err := reports.WriteJUnit(&junit, run); err != nil || bytes.ContainsAny(junit.Bytes(), "\x1b\x00") {
-				t.Errorf("the JUnit report of a %s server: %v", tt.kind, err)
-			}
-			if d := time.Since(start); d > 20*time.Second {
-				t.Errorf("took %s", d)
-			}
-			t.Logf("%s: %d results, %d with the reason, in %s", tt.kind, len(run.Results), withReason, time.Since(start).Round(time.Millisecond))
-		})
-	}
-}
 
 // TestRunBound: a run has an overall bound; past it the check in flight is
 // an error that says so, the rest are reported as not run, and the run

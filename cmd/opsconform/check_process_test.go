@@ -274,9 +274,11 @@ func TestCheckOverAProxy(t *testing.T) {
 	}
 }
 
-// TestHostileServersProcess: against every kind of hostile server, the
-// check process fails the affected checks with the reason, exits 1 or 2,
-// finishes in under 45 s and stays under 256 MiB.
+// TestHostileServersProcess: against every kind of hostile server (one
+// that passes the preflight and then misbehaves), the check process fails
+// every check that meets the misbehaviour with the reason, passes none,
+// exits 1 or 2, finishes in under 45 s and stays under 256 MiB. The runs
+// that would spend a timeout on every request meet their --run-timeout.
 func TestHostileServersProcess(t *testing.T) {
 	ps, err := specs.LoadEmbedded()
 	if err != nil {
@@ -288,9 +290,9 @@ func TestHostileServersProcess(t *testing.T) {
 	}
 	stop := make(chan struct{})
 	reasons := map[hostile.Kind]string{
-		hostile.Hang: "no complete answer within --timeout", hostile.Garbage: "malformed HTTP", hostile.Huge: "byte body",
-		hostile.Reset: "connection reset", hostile.Trickle: "no complete answer within --timeout", hostile.LyingLength: "unexpected EOF",
-		hostile.EndlessChunked: "exceeds 8 MiB", hostile.RedirectLoop: "302", hostile.HugeHeaders: "headers exceeded",
+		hostile.Hang: "no complete answer within --timeout 1s", hostile.Garbage: "malformed HTTP", hostile.Huge: "declares a 104857600-byte body",
+		hostile.Reset: "connection reset", hostile.Trickle: "no complete answer within --timeout 1s", hostile.LyingLength: "unexpected EOF",
+		hostile.EndlessChunked: "exceeds 8 MiB", hostile.RedirectLoop: "302", hostile.HugeHeaders: "headers exceeded 1048576 bytes",
 	}
 	t.Cleanup(func() { close(stop) })
 	for _, kind := range hostile.Kinds {
@@ -299,9 +301,10 @@ func TestHostileServersProcess(t *testing.T) {
 			hs := httptest.NewServer(hostile.AfterSetUp(srv, hostile.Handler(kind, stop)))
 			t.Cleanup(hs.Close)
 			dir := t.TempDir()
+			binary(t) // built before the clock starts
 			started := time.Now()
-			p := start(t, dir, nil, "check", "--target", hs.URL, "--profile", "opsmerge", "--timeout", "300ms", "--run-timeout", "30s",
-				"--max-wait", "0s", "--junit", "r.xml")
+			p := start(t, dir, nil, "check", "--target", hs.URL, "--profile", "opsmerge", "--only", "AUTH,ENV,PAGE,RATE",
+				"--timeout", "1s", "--run-timeout", "6s", "--max-wait", "0s", "--junit", "r.xml")
 			code := p.wait()
 			took := time.Since(started)
 			if code != 1 && code != 2 {
@@ -310,24 +313,35 @@ func TestHostileServersProcess(t *testing.T) {
 			if took > 45*time.Second {
 				t.Errorf("took %s", took)
 			}
-			if rss := p.maxRSS(); rss > 256<<20 || rss == 0 {
-				t.Errorf("peak memory %d MiB, want under 256", rss>>20)
+			if peak := p.peakMemory(); peak > 256<<20 || peak == 0 {
+				t.Errorf("peak memory %d MiB, want under 256", peak>>20)
 			}
 			doc := readJUnit(t, filepath.Join(dir, "r.xml"))
-			n := 0
+			withReason := 0
 			for _, s := range doc.Suites {
 				for _, c := range s.Cases {
+					if c.Failure == nil && c.Error == nil && c.Skipped == nil {
+						t.Errorf("%s passed against a %s server", c.Name, kind)
+					}
 					for _, r := range []*junitResult{c.Failure, c.Error} {
 						if r != nil && strings.Contains(r.Message+r.Data, reasons[kind]) {
-							n++
+							withReason++
 						}
 					}
 				}
 			}
-			if n < 10 {
-				t.Errorf("%d testcases give the reason %q, want at least 10", n, reasons[kind])
+			want := 5
+			if kind == hostile.Hang || kind == hostile.Trickle {
+				// A second per request: the run meets its bound after a few.
+				want = 3
+				if st, msg, _ := doc.caseNamed("OPSMERGE-RUN"); st != "error" || !strings.Contains(msg, "time bound (--run-timeout 6s)") {
+					t.Errorf("the run's testcase is %s %q, want the bound", st, msg)
+				}
 			}
-			t.Logf("%s: exit %d in %s, peak %d MiB, %d testcases with the reason", kind, code, took.Round(time.Millisecond), p.maxRSS()>>20, n)
+			if withReason < want {
+				t.Errorf("%d testcases give the reason %q, want at least %d:\n%s", withReason, reasons[kind], want, p.stdout.String())
+			}
+			t.Logf("%s: exit %d in %s, peak %d MiB, %d testcases with the reason", kind, code, took.Round(time.Millisecond), p.peakMemory()>>20, withReason)
 		})
 	}
 }
