@@ -76,15 +76,15 @@ func TestRunBound(t *testing.T) {
 	hs := httptest.NewServer(hostile.AfterSetUp(api.Config.Handler, hostile.Handler(hostile.Hang, stop)))
 	defer hs.Close()
 	start := time.Now()
-	run, err := Run(context.Background(), Config{Profile: profile(t, "opsmerge"), Target: hs.URL, Timeout: 200 * time.Millisecond,
-		RunTimeout: 700 * time.Millisecond, Sleep: noSleep})
+	run, err := Run(context.Background(), Config{Profile: profile(t, "opsmerge"), Target: hs.URL, Timeout: time.Second,
+		RunTimeout: 2500 * time.Millisecond, Sleep: noSleep})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := time.Since(start); d > 3*time.Second {
-		t.Errorf("a run bound to 700ms took %s", d)
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("a run bound to 2.5s took %s", d)
 	}
-	if run.Conforms() || run.Interrupted || !strings.Contains(run.Stopped, "time bound (--run-timeout 700ms)") {
+	if run.Conforms() || run.Interrupted || !strings.Contains(run.Stopped, "time bound (--run-timeout 2.5s)") {
 		t.Errorf("stopped %q, interrupted %v, conforms %v", run.Stopped, run.Interrupted, run.Conforms())
 	}
 	var notRun, inFlight int
@@ -92,7 +92,7 @@ func TestRunBound(t *testing.T) {
 		switch {
 		case r.Status == reports.Skip && strings.HasPrefix(r.Reason, "not run: the run reached its time bound"):
 			notRun++
-		case r.Status == reports.Error && strings.Contains(r.Reason, "time bound (--run-timeout 700ms) while this check ran"):
+		case r.Status == reports.Error && strings.Contains(r.Reason, "time bound (--run-timeout 2.5s) while this check ran"):
 			inFlight++
 		}
 	}
