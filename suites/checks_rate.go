@@ -172,6 +172,7 @@ func (t *T) runBurst(b *burst) {
 	b.op, b.limit = e.rateProbe(t)
 	path := e.path(b.op, nil)
 	client := t.Client("second")
+	e.freshBudget("second") // other checks may have spent some of it in this window
 	// stop ends the sending, not the requests in flight: a request the
 	// server admitted must be counted, even when it answers after the 429.
 	stop := make(chan struct{})

@@ -28,6 +28,8 @@ type env struct {
 	// runUser is a user the run created on the mock for the checks that
 	// deactivate an owner; empty when there is none.
 	runUser string
+	// provisioned are the mock's IDs of the keys the run made, by role.
+	provisioned map[string]string
 
 	burstState    burstState
 	rateTolerance float64                    // against a real server: how far the admitted count may stray, as a fraction of the limit

@@ -122,6 +122,7 @@ func (e *env) provision(run *reports.Run) (cleanup func()) {
 			continue
 		}
 		created = append(created, out.Key.ID)
+		e.provisioned[role] = out.Key.ID
 		fresh := k // what the credential says about itself (lacks, scopes, role) holds for its copy
 		fresh.Secret = out.Secret
 		if e.profile.Auth.Mode == specs.AuthDigest {
@@ -160,6 +161,19 @@ func (e *env) provision(run *reports.Run) (cleanup func()) {
 	}
 	user, e.runUser = u.ID, u.ID
 	return cleanup
+}
+
+// freshBudget empties the rate-limit budget of the run's own key for role
+// on the mock, so a check that counts what a key is admitted starts from a
+// whole window whatever earlier checks spent. Elsewhere it does nothing.
+func (e *env) freshBudget(role string) {
+	id := e.provisioned[role]
+	if id == "" {
+		return
+	}
+	if err := e.control(e.ctx, http.MethodDelete, "profiles/"+e.profile.Name+"/keys/"+url.PathEscape(id)+"/budget", nil, nil); err != nil {
+		e.note("could not reset the budget of the run's %s key: %v", role, err)
+	}
 }
 
 // mockKeys lists the mock's keys of the run's profile.

@@ -157,7 +157,7 @@ func runWith(ctx context.Context, cfg Config) (run *reports.Run, e *env, err err
 	}
 	e = &env{ctx: ctx, profile: p, target: target, creds: creds, timeout: cfg.Timeout, maxWait: cfg.MaxWait,
 		redact: newRedactor(p, creds), base: boundedTransport{next: base}, progress: progress,
-		rateTolerance: cfg.RateTolerance, usedBy: map[string]map[string]bool{}}
+		rateTolerance: cfg.RateTolerance, usedBy: map[string]map[string]bool{}, provisioned: map[string]string{}}
 	if err := e.checkURL(); err != nil {
 		return stop(err)
 	}
