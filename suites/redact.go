@@ -3,6 +3,7 @@ package suites
 import (
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -37,6 +38,9 @@ type redactor struct {
 	public  map[string]string
 }
 
+// roleOrder is the order in which roles name a secret several roles share.
+var roleOrder = []string{"full", "second", "limited", "role-bounded"}
+
 // placeholder is a secret and the shell variable a curl command shows instead.
 type placeholder struct{ secret, name string }
 
@@ -70,7 +74,26 @@ func newRedactor(p *specs.Profile, creds *Credentials) *redactor {
 	}
 	rd.fields = regexp.MustCompile(`(?i)"(` + strings.Join(fields, "|") + `)"(\s*:\s*)"(?:[^"\\]|\\.)*"`)
 	prefix := strings.ToUpper(strings.NewReplacer("-", "_", ".", "_").Replace(p.Name))
-	for role, k := range creds.Keys {
+	// One secret under several roles (the fixtures' full key is also the
+	// demo key) is named after the first of them, in a fixed order.
+	roles := make([]string, 0, len(creds.Keys))
+	for role := range creds.Keys {
+		roles = append(roles, role)
+	}
+	rank := func(role string) int {
+		if i := slices.Index(roleOrder, role); i >= 0 {
+			return i
+		}
+		return len(roleOrder)
+	}
+	sort.Slice(roles, func(i, j int) bool {
+		if ri, rj := rank(roles[i]), rank(roles[j]); ri != rj {
+			return ri < rj
+		}
+		return roles[i] < roles[j]
+	})
+	for _, role := range roles {
+		k := creds.Keys[role]
 		name := prefix + "_" + strings.ToUpper(strings.ReplaceAll(role, "-", "_"))
 		switch {
 		case k.PrivateKey != "":

@@ -87,6 +87,13 @@ func TestCurlRepeatsTheRequest(t *testing.T) {
 	if _, ok := seen["X-Empty"]; !ok {
 		t.Errorf("the empty header was not sent: %v", seen)
 	}
+	// A secret several roles share is named after the first in a fixed order.
+	shared := &Credentials{Keys: map[string]Credential{"demo": {Secret: "sharedsecret"}, "full": {Secret: "sharedsecret"}, "zeta": {Secret: "sharedsecret"}}}
+	for range 20 {
+		if got := newRedactor(profile(t, "opsmerge"), shared).curl(&recordedRequest{method: "GET", url: u, header: http.Header{"Authorization": {"Bearer sharedsecret"}}}); !strings.Contains(got, "${OPSMERGE_FULL_KEY}") {
+			t.Fatalf("curl = %s, want the full key's name", got)
+		}
+	}
 	// A digest request is repeated with --digest and the private key as a variable.
 	dreq := &recordedRequest{method: "GET", url: u, header: http.Header{"Authorization": {`Digest username="pubuser", realm="r", response="0123456789abcdef"`}}}
 	if got := rd.curl(dreq); !strings.Contains(got, `--digest -u "pubuser:${OPMANAGER_SECOND_PRIVATE_KEY}"`) || strings.Contains(got, "0123456789abcdef") {

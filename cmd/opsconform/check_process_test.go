@@ -84,44 +84,54 @@ func TestCheckExitCodes(t *testing.T) {
 }
 
 // TestCheckInterruptedExits130: SIGINT during a run (here while RATE-004
-// waits out a real minute's Retry-After) ends it at once with exit 130; the
-// running check is an error, not a skip, and every report says the run was
-// interrupted and gives no verdict.
+// waits out a real minute's Retry-After) ends it at once with exit 130
+// (SIGTERM: 143); the running check is an error, not a skip, and every
+// report says the run was interrupted and gives no verdict.
 func TestCheckInterruptedExits130(t *testing.T) {
 	url := startMock(t) // no --time-scale: Retry-After is up to a minute
-	dir := t.TempDir()
-	p := start(t, dir, nil, "check", "--target", url, "--profile", "opsmerge", "--only", "RATE",
-		"--junit", "r.xml", "--summary", "r.md", "--html", "r.html")
-	p.waitFor(t, "OPSMERGE-RATE-004: waiting", 30*time.Second)
-	sent := time.Now()
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	code := p.wait()
-	if code != 130 {
-		t.Errorf("exit %d, want 130\n%s\n%s", code, p.stdout.String(), p.stderr.String())
-	}
-	if d := time.Since(sent); d > 5*time.Second {
-		t.Errorf("took %s to stop after SIGINT", d)
-	}
-	if !strings.Contains(p.stderr.String(), "interrupted by SIGINT") {
-		t.Errorf("stderr: %q", p.stderr.String())
-	}
-	doc := readJUnit(t, filepath.Join(dir, "r.xml"))
-	if st, msg, _ := doc.caseNamed("OPSMERGE-RATE-004"); st != "error" || !strings.Contains(msg, "interrupted by SIGINT while this check ran") {
-		t.Errorf("RATE-004 is %s %q, want an error", st, msg)
-	}
-	if st, msg, _ := doc.caseNamed("OPSMERGE-RUN"); st != "error" || !strings.Contains(msg, "interrupted by SIGINT during OPSMERGE-RATE-004") {
-		t.Errorf("the run's own testcase is %s %q", st, msg)
-	}
-	for _, f := range []string{"r.md", "r.html"} {
-		data, _ := os.ReadFile(filepath.Join(dir, f))
-		if !strings.Contains(string(data), "no verdict: interrupted by SIGINT") || strings.Contains(string(data), "conforms: every MUST") {
-			t.Errorf("%s does not say the run was interrupted:\n%.600s", f, data)
-		}
-	}
-	if !strings.Contains(p.stdout.String(), "no verdict: interrupted by SIGINT") {
-		t.Errorf("stdout:\n%s", p.stdout.String())
+	for _, tt := range []struct {
+		sig  os.Signal
+		name string
+		code int
+	}{{os.Interrupt, "SIGINT", 130}, {syscall.SIGTERM, "SIGTERM", 143}} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			// Each run gets its own keys, so the second burst is limited as the first was.
+			p := start(t, dir, nil, "check", "--target", url, "--profile", "opsmerge", "--only", "RATE",
+				"--junit", "r.xml", "--summary", "r.md", "--html", "r.html")
+			p.waitFor(t, "OPSMERGE-RATE-004: waiting", 30*time.Second)
+			sent := time.Now()
+			if err := p.cmd.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			code := p.wait()
+			if code != tt.code {
+				t.Errorf("exit %d, want %d\n%s\n%s", code, tt.code, p.stdout.String(), p.stderr.String())
+			}
+			if d := time.Since(sent); d > 5*time.Second {
+				t.Errorf("took %s to stop after %s", d, tt.name)
+			}
+			interrupted := "interrupted by " + tt.name
+			if !strings.Contains(p.stderr.String(), interrupted) {
+				t.Errorf("stderr: %q", p.stderr.String())
+			}
+			doc := readJUnit(t, filepath.Join(dir, "r.xml"))
+			if st, msg, _ := doc.caseNamed("OPSMERGE-RATE-004"); st != "error" || !strings.Contains(msg, interrupted+" while this check ran") {
+				t.Errorf("RATE-004 is %s %q, want an error", st, msg)
+			}
+			if st, msg, _ := doc.caseNamed("OPSMERGE-RUN"); st != "error" || !strings.Contains(msg, interrupted+" during OPSMERGE-RATE-004") {
+				t.Errorf("the run's own testcase is %s %q", st, msg)
+			}
+			for _, f := range []string{"r.md", "r.html"} {
+				data, _ := os.ReadFile(filepath.Join(dir, f))
+				if !strings.Contains(string(data), "no verdict: "+interrupted) || strings.Contains(string(data), "conforms: every MUST") {
+					t.Errorf("%s does not say the run was interrupted:\n%.600s", f, data)
+				}
+			}
+			if !strings.Contains(p.stdout.String(), "no verdict: "+interrupted) {
+				t.Errorf("stdout:\n%s", p.stdout.String())
+			}
+		})
 	}
 }
 
