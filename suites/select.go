@@ -11,6 +11,7 @@ import (
 // of the profile, or a selection that leaves nothing to run.
 type SelectionError struct{ msg string }
 
+// Error says which pattern selects nothing and what IDs look like.
 func (e *SelectionError) Error() string { return e.msg }
 
 // Select keeps the checks only names (all when empty) and drops those skip
