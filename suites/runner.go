@@ -190,7 +190,7 @@ func runWith(ctx context.Context, cfg Config) (run *reports.Run, e *env, err err
 		stopped(0, 0, "before the first check")
 		return run, e, nil
 	}
-	if e.isMock {
+	if e.isMock && p.Extended {
 		cleanup := e.provision(run)
 		defer cleanup()
 	}
