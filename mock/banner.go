@@ -2,6 +2,7 @@ package mock
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -19,10 +20,29 @@ type Demo struct {
 	Curl    string
 }
 
-// Demos lists one curl command per profile that has a demo key. The
+// BaseURL is the URL a client on this machine uses to reach a listener on
+// addr: a listener on every interface (0.0.0.0, [::]) is reached through
+// 127.0.0.1, since "0.0.0.0" and "[::]" are addresses to listen on, not to
+// connect to. The loopback names are one tenant to the mock, so the demo
+// keys bound to 127.0.0.1 work through any of them.
+func BaseURL(scheme string, addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return scheme + "://" + addr.String()
+	}
+	ip := tcp.IP
+	if ip.IsUnspecified() {
+		// A "tcp" listener on [::] is dual-stack: IPv4 loopback reaches it too.
+		ip = net.IPv4(127, 0, 0, 1)
+	}
+	return scheme + "://" + net.JoinHostPort(ip.String(), fmt.Sprint(tcp.Port))
+}
+
+// Demos lists one curl command per profile that has a demo key; curlArgs
+// go right after "curl -s" (-k for a self-signed certificate). The
 // commands carry the demo key in clear: they are printed for a person to
 // paste, never written to the request log.
-func (s *Server) Demos(base string) []Demo {
+func (s *Server) Demos(base string, curlArgs ...string) []Demo {
 	var out []Demo
 	for _, p := range s.profiles {
 		set := s.fixtures[p.Name]
@@ -54,7 +74,8 @@ func (s *Server) Demos(base string) []Demo {
 					cred = fmt.Sprintf(`-H "%s: %s"`, sc.Param, value)
 				}
 			}
-			out = append(out, Demo{Profile: p.Name, Curl: strings.TrimSpace(fmt.Sprintf(`curl -s %s "%s"`, cred, url))})
+			curl := strings.Join(append([]string{"curl", "-s"}, curlArgs...), " ")
+			out = append(out, Demo{Profile: p.Name, Curl: strings.TrimSpace(fmt.Sprintf(`%s %s "%s"`, curl, cred, url))})
 			break
 		}
 	}

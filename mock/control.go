@@ -28,6 +28,8 @@ import (
 //	GET    /__opsconform/profiles/{profile}/keys/{id}/budget   rate-limit counters per class
 //	DELETE /__opsconform/profiles/{profile}/keys/{id}/budget   reset them
 //	GET    /__opsconform/profiles/{profile}/users
+//	POST   /__opsconform/profiles/{profile}/users              create an owner ({"name","role"}…)
+//	DELETE /__opsconform/profiles/{profile}/users/{id}         delete an owner of no key
 //	POST   /__opsconform/profiles/{profile}/users/{id}/{action} deactivate, activate, disable-api, enable-api
 //	GET    /__opsconform/faults                                active faults and deviations
 //	POST   /__opsconform/faults                                inject one (a Fault as JSON)
@@ -117,6 +119,8 @@ func (s *Server) controlHandler() http.Handler {
 		}
 		controlJSON(w, http.StatusOK, users)
 	})
+	mux.HandleFunc("POST "+p+"profiles/{profile}/users", s.controlCreateUser)
+	mux.HandleFunc("DELETE "+p+"profiles/{profile}/users/{id}", s.controlDeleteUser)
 	mux.HandleFunc("POST "+p+"profiles/{profile}/users/{id}/{action}", s.controlUserAction)
 	mux.HandleFunc("GET "+p+"faults", func(w http.ResponseWriter, _ *http.Request) {
 		controlJSON(w, http.StatusOK, s.faults.list())

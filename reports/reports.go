@@ -51,6 +51,7 @@ type Result struct {
 	Expected string
 	Got      string
 	Exchange string // the request and response, credentials already redacted
+	Curl     string // a curl command that repeats the last request, secrets as ${PLACEHOLDERS}
 	Duration time.Duration
 }
 
@@ -61,6 +62,38 @@ type Run struct {
 	Started  time.Time
 	Duration time.Duration
 	Results  []Result
+
+	// Stopped says why the run ended before every selected requirement
+	// ran: the target unreachable or set up wrongly, an interruption, the
+	// run's time bound, an internal error. Empty for a complete run. A
+	// stopped run never conforms, and Abort records the reason as an
+	// errored requirement, so every report and CI parser shows it.
+	Stopped string
+	// Interrupted is set when a signal stopped the run.
+	Interrupted bool
+	// Notes are what a reader should know about how the run went (keys
+	// provisioned or not, waits); they are not verdicts.
+	Notes []string
+}
+
+// RunGroup is the group of the requirement Abort records.
+const RunGroup = "run"
+
+// Abort records that the run stopped early and why: Stopped is set and an
+// errored MUST requirement <PROFILE>-RUN carries the reason.
+func (r *Run) Abort(reason string) {
+	if r.Stopped == "" {
+		r.Stopped = reason
+	}
+	prefix := strings.ToUpper(r.Profile)
+	if prefix == "" {
+		prefix = "OPSCONFORM"
+	}
+	r.Results = append(r.Results, Result{
+		Requirement: Requirement{ID: prefix + "-RUN", Group: RunGroup, Level: Must, Citation: "opsconform check --help",
+			Statement: "The run completes: the target answers as the profile's API and every selected requirement is checked"},
+		Status: Error, Reason: reason,
+	})
 }
 
 // Counts tallies a run's outcomes.
@@ -91,8 +124,25 @@ func (r *Run) Counts() Counts {
 	return c
 }
 
-// Conforms reports whether every MUST passed (or was skipped with a reason).
-func (r *Run) Conforms() bool { return r.Counts().FailedMust == 0 }
+// Conforms reports whether the run completed and every MUST passed (or was
+// skipped with a reason).
+func (r *Run) Conforms() bool { return r.Stopped == "" && r.Counts().FailedMust == 0 }
+
+// Verdict is the run's outcome in one line, as every report leads with it.
+func (r *Run) Verdict() string {
+	c := r.Counts()
+	switch {
+	case r.Interrupted:
+		return "no verdict: " + r.Stopped
+	case r.Stopped != "":
+		return "incomplete: " + r.Stopped
+	case c.FailedMust > 0:
+		return fmt.Sprintf("does not conform: %d MUST requirement(s) failed", c.FailedMust)
+	case c.Skipped > 0:
+		return fmt.Sprintf("conforms: every MUST that ran passed (%d requirement(s) skipped, each with its reason)", c.Skipped)
+	}
+	return "conforms: every MUST passed"
+}
 
 // WriteJUnit writes the run as JUnit XML in the shape Jenkins, GitLab and
 // GitHub read: one testsuite per requirement group, one testcase per
@@ -119,6 +169,7 @@ func WriteJUnit(w io.Writer, r *Run) error {
 		}
 		ts.SetTimestamp(r.Started.UTC())
 		ts.AddProperty("target", clean(r.Target))
+		ts.AddProperty("verdict", clean(r.Verdict()))
 		var d time.Duration
 		for _, res := range groups[g] {
 			ts.AddProperty(res.ID+".level", string(res.Level))
@@ -166,6 +217,9 @@ func evidence(res Result) string {
 		fmt.Fprintf(&b, "got:      %s\n", res.Got)
 	}
 	fmt.Fprintf(&b, "cited:    %s\n", res.Citation)
+	if res.Curl != "" {
+		fmt.Fprintf(&b, "repeat:   %s\n", res.Curl)
+	}
 	if res.Exchange != "" {
 		fmt.Fprintf(&b, "\n%s\n", res.Exchange)
 	}
@@ -206,17 +260,20 @@ func legalXML(r rune) bool {
 }
 
 // WriteMarkdown writes the summary a person reads: the verdict, the counts,
-// then every requirement with its outcome and, where it did not pass, why.
+// then every requirement with its outcome and, where it did not pass, why,
+// and for each failure what was expected, what came back and how to repeat it.
 func WriteMarkdown(w io.Writer, r *Run) error {
 	c := r.Counts()
-	verdict := "conforms: every MUST passed"
-	if !r.Conforms() {
-		verdict = fmt.Sprintf("does not conform: %d MUST requirement(s) failed", c.FailedMust)
-	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# opsconform: %s against %s\n\n", r.Profile, r.Target)
+	fmt.Fprintf(&b, "# opsconform: %s against %s\n\n", cell(r.Profile), cell(r.Target))
 	fmt.Fprintf(&b, "**%s.** %d requirements: %d passed, %d failed, %d errored, %d skipped, in %s (started %s).\n\n",
-		verdict, c.Total, c.Passed, c.Failed, c.Errored, c.Skipped, r.Duration.Round(time.Millisecond), r.Started.UTC().Format(time.RFC3339))
+		cell(r.Verdict()), c.Total, c.Passed, c.Failed, c.Errored, c.Skipped, r.Duration.Round(time.Millisecond), r.Started.UTC().Format(time.RFC3339))
+	for _, n := range r.Notes {
+		fmt.Fprintf(&b, "- note: %s\n", cell(n))
+	}
+	if len(r.Notes) > 0 {
+		b.WriteString("\n")
+	}
 	b.WriteString("| requirement | level | result | statement | why |\n|---|---|---|---|---|\n")
 	for _, res := range r.Results {
 		why := res.Reason
@@ -225,12 +282,57 @@ func WriteMarkdown(w io.Writer, r *Run) error {
 		}
 		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", res.ID, res.Level, mark(res.Status), cell(res.Statement), cell(why))
 	}
+	var failed []Result
+	for _, res := range r.Results {
+		if res.Status == Fail || res.Status == Error {
+			failed = append(failed, res)
+		}
+	}
+	if len(failed) > 0 {
+		b.WriteString("\n## Failures\n")
+		for _, res := range failed {
+			fmt.Fprintf(&b, "\n### `%s` %s\n\n%s\n\n", res.ID, mark(res.Status), line(res.Reason))
+			if res.Expected != "" || res.Got != "" {
+				fmt.Fprintf(&b, "- expected: %s\n- got: %s\n", code(res.Expected), code(res.Got))
+			}
+			fmt.Fprintf(&b, "- cited: %s\n", line(res.Citation))
+			if res.Curl != "" {
+				fmt.Fprintf(&b, "\nRepeat it (keys are ${VARIABLES} to set first):\n\n%s\n", fence("sh", res.Curl))
+			}
+			if res.Exchange != "" {
+				fmt.Fprintf(&b, "\n<details><summary>exchange</summary>\n\n%s\n\n</details>\n", fence("http", res.Exchange))
+			}
+		}
+	}
 	b.WriteString("\n## Citations\n\n")
 	for _, res := range r.Results {
 		fmt.Fprintf(&b, "- `%s`: %s\n", res.ID, cell(res.Citation))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// code shows a value inline, on one line, as code.
+func code(s string) string {
+	s = line(s)
+	if s == "" {
+		return "(nothing)"
+	}
+	ticks := "`"
+	for strings.Contains(s, ticks) {
+		ticks += "`"
+	}
+	return ticks + " " + s + " " + ticks
+}
+
+// fence puts text in a fenced code block no line of it can close.
+func fence(lang, s string) string {
+	s = clean(s)
+	f := "```"
+	for strings.Contains(s, f) {
+		f += "`"
+	}
+	return f + lang + "\n" + strings.TrimRight(s, "\n") + "\n" + f
 }
 
 func mark(s Status) string {
@@ -246,9 +348,11 @@ func mark(s Status) string {
 }
 
 // cell keeps a value on one table row.
-func cell(s string) string {
+func cell(s string) string { return strings.ReplaceAll(line(s), "|", `\|`) }
+
+// line keeps a value on one line.
+func line(s string) string {
 	s = clean(s)
-	s = strings.ReplaceAll(s, "|", `\|`)
 	s = strings.ReplaceAll(s, "\r", " ")
 	return strings.ReplaceAll(s, "\n", " ")
 }

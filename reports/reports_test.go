@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/xml"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/opsconform/opsconform/internal/junitxsd"
+	"golang.org/x/net/html"
 )
 
 func sampleRun() *Run {
@@ -32,29 +34,21 @@ func sampleRun() *Run {
 }
 
 func TestJUnitValidatesAgainstTheSchemaCIReads(t *testing.T) {
-	xsd := filepath.Join("..", "..", "shared", "junit.xsd")
-	if _, err := os.Stat(xsd); err != nil {
-		t.Skipf("no %s beside the checkout", xsd)
-	}
-	xmllint, err := exec.LookPath("xmllint")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("xmllint is missing; .ci/run installs libxml2-utils")
-		}
-		t.Skip("xmllint is not installed (Debian: libxml2-utils)")
-	}
 	var buf bytes.Buffer
 	if err := WriteJUnit(&buf, sampleRun()); err != nil {
 		t.Fatal(err)
 	}
+	validate(t, buf.Bytes())
+}
+
+// validate checks a JUnit report against the schema CI systems read.
+func validate(t *testing.T, report []byte) {
+	t.Helper()
 	file := filepath.Join(t.TempDir(), "junit.xml")
-	if err := os.WriteFile(file, buf.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(file, report, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(xmllint, "--noout", "--schema", xsd, file).CombinedOutput()
-	if err != nil {
-		t.Fatalf("xmllint: %v\n%s\n%s", err, out, buf.String())
-	}
+	junitxsd.Validate(t, file)
 }
 
 func TestJUnitCountsMatchTestcases(t *testing.T) {
@@ -143,5 +137,108 @@ func TestRedact(t *testing.T) {
 	got := Redact("Authorization: Bearer om_secretsecret and rest_api_key=ABCDEF", []string{"om_secretsecret", "ABCDEF", ""})
 	if strings.Contains(got, "secretsecret") || strings.Contains(got, "ABCDEF") || !strings.Contains(got, "Bearer REDACTED") {
 		t.Errorf("Redact = %q", got)
+	}
+}
+
+// TestHTMLReport: one self-contained page, readable without JavaScript,
+// with the verdict and every requirement's result, citation, expected and
+// received values, curl command and exchange; what a target sent is
+// escaped, never markup.
+func TestHTMLReport(t *testing.T) {
+	r := sampleRun()
+	r.Results[1].Curl = `curl -sS -i -H "Authorization: Bearer ${OPSMERGE_FULL_KEY}" http://127.0.0.1:8060/api/v1/tickets`
+	r.Results[1].Got = `401 <script>alert("got")</script>`
+	r.Notes = []string{"the run used keys of its own"}
+	var buf bytes.Buffer
+	if err := WriteHTML(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	var walk func(*html.Node)
+	walk = func(n *html.Node) {
+		if n.Type == html.ElementNode {
+			switch n.Data {
+			case "script", "link", "iframe", "img", "object", "embed":
+				t.Errorf("the page has a <%s> element", n.Data)
+			}
+			for _, a := range n.Attr {
+				if (a.Key == "src" || a.Key == "href") && !strings.HasPrefix(a.Val, "#") {
+					t.Errorf("the page refers outside itself: %s=%q", a.Key, a.Val)
+				}
+				if strings.HasPrefix(a.Key, "on") {
+					t.Errorf("the page has an event handler %s", a.Key)
+				}
+			}
+		}
+		if n.Type == html.TextNode {
+			text.WriteString(n.Data)
+			text.WriteString("\n")
+		}
+		for c := n.FirstChild; c != nil; c = c.NextSibling {
+			walk(c)
+		}
+	}
+	walk(doc)
+	page := text.String()
+	for _, want := range []string{
+		"does not conform: 2 MUST requirement(s) failed", "4 requirements: 1 passed, 1 failed, 1 errored, 1 skipped",
+		"OPSMERGE-AUTH-001", "OPSMERGE-AUTH-002", "OPSMERGE-RATE-001", "OPSMERGE-ENV-001",
+		"cited: opsmerge-api.txt: Status codes", "wrong status", "403", `401 <script>alert("got")</script>`,
+		"${OPSMERGE_FULL_KEY}", "GET /api/v1/tickets", "Retry-After 60 s exceeds --max-wait 30 s", "the target did not answer within 5s",
+		"the run used keys of its own",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page's text lacks %q", want)
+		}
+	}
+	if strings.ContainsAny(page, "\x1b\x00") {
+		t.Error("illegal characters reached the page")
+	}
+}
+
+// TestStoppedRunsSayWhy: a run stopped early never conforms, says why in
+// its verdict, and carries the reason as an errored requirement that every
+// report shows, JUnit valid against the schema included.
+func TestStoppedRunsSayWhy(t *testing.T) {
+	tests := []struct {
+		name        string
+		interrupted bool
+		verdict     string
+	}{
+		{"unreachable", false, "incomplete: the target is unreachable: connection refused"},
+		{"interrupted", true, "no verdict: interrupted by SIGINT during OPSMERGE-RATE-004"},
+	}
+	for _, tt := range tests {
+		r := sampleRun()
+		r.Results = r.Results[:1]
+		r.Interrupted = tt.interrupted
+		reason := strings.TrimPrefix(strings.TrimPrefix(tt.verdict, "incomplete: "), "no verdict: ")
+		r.Abort(reason)
+		if r.Conforms() || r.Verdict() != tt.verdict {
+			t.Errorf("%s: conforms %v, verdict %q", tt.name, r.Conforms(), r.Verdict())
+		}
+		last := r.Results[len(r.Results)-1]
+		if last.ID != "OPSMERGE-RUN" || last.Status != Error || last.Level != Must {
+			t.Errorf("%s: the run's requirement is %+v", tt.name, last)
+		}
+		var junit, md, page bytes.Buffer
+		if err := WriteJUnit(&junit, r); err != nil {
+			t.Fatal(err)
+		}
+		_ = WriteMarkdown(&md, r)
+		_ = WriteHTML(&page, r)
+		for what, out := range map[string]string{"JUnit": junit.String(), "Markdown": md.String(), "HTML": page.String()} {
+			if !strings.Contains(out, reason) {
+				t.Errorf("%s: the %s report lacks the reason", tt.name, what)
+			}
+		}
+		if !strings.Contains(junit.String(), `<error message="`+reason) {
+			t.Errorf("%s: no error testcase with the reason:\n%s", tt.name, junit.String())
+		}
+		validate(t, junit.Bytes())
 	}
 }

@@ -131,7 +131,12 @@ func controlLifecycle(t *T, ev string) {
 	e := t.env
 	name := e.profile.Name
 	spec := map[string]any{"name": "opsconform lifecycle check", "tenant": e.target.Hostname()}
-	owner := t.quietOwner()
+	// The run's own user when it has one: deactivating or cutting off an
+	// owner whose keys other runs use would refuse them.
+	owner := e.runUser
+	if owner == "" {
+		owner = t.quietOwner()
+	}
 	if owner != "" {
 		spec["owner"] = owner
 	}

@@ -172,12 +172,19 @@ func (t *T) runBurst(b *burst) {
 	b.op, b.limit = e.rateProbe(t)
 	path := e.path(b.op, nil)
 	client := t.Client("second")
+	e.freshBudget("second") // other checks may have spent some of it in this window
 	// stop ends the sending, not the requests in flight: a request the
 	// server admitted must be counted, even when it answers after the 429.
 	stop := make(chan struct{})
 	var stopOnce sync.Once
 	var mu sync.Mutex
 	var admitted, sent atomic.Int64
+	var failed atomic.Pointer[error] // the first request that got no whole answer stops the sending
+	fail := func(err error) {
+		if e.ctx.Err() == nil && failed.CompareAndSwap(nil, &err) {
+			stopOnce.Do(func() { close(stop) })
+		}
+	}
 	var wg sync.WaitGroup
 	jobs := make(chan struct{})
 	// Concurrent, so the burst fits in a window even on a time-scaled target;
@@ -190,6 +197,7 @@ func (t *T) runBurst(b *burst) {
 				req, _ := http.NewRequestWithContext(e.ctx, b.op.Method, t.url(path), nil)
 				resp, err := client.Do(req)
 				if err != nil {
+					fail(err)
 					continue
 				}
 				sent.Add(1)
@@ -206,8 +214,9 @@ func (t *T) runBurst(b *burst) {
 				case resp.StatusCode >= 200 && resp.StatusCode < 300:
 					admitted.Add(1)
 				}
-				_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
-				resp.Body.Close()
+				if err := discard(resp.Body); err != nil {
+					fail(err)
+				}
 			}
 		}()
 	}
@@ -225,6 +234,10 @@ send:
 	close(jobs)
 	wg.Wait()
 	b.admitted, b.sent = int(admitted.Load()), int(sent.Load())
+	if errp := failed.Load(); errp != nil && b.limited == nil {
+		b.err = fmt.Sprintf("the burst stopped after %d requests (%d admitted): one got no whole answer: %s", b.sent, b.admitted, transportReason(*errp, e.timeout))
+		return
+	}
 	if b.limited == nil {
 		b.err = fmt.Sprintf("no 429 after %d requests (%d admitted) on one key against a limit of %d per %s", b.sent, b.admitted, b.limit.Limit, b.limit.Window)
 	}

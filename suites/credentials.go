@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"sort"
 
 	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/specs"
@@ -100,20 +99,6 @@ func FixtureCredentials(p *specs.Profile) (*Credentials, error) {
 		}
 	}
 	return c, nil
-}
-
-// secrets lists every secret in the credentials, longest first, for redaction.
-func (c *Credentials) secrets() []string {
-	var out []string
-	for _, k := range c.Keys {
-		for _, s := range []string{k.Secret, k.PrivateKey} {
-			if s != "" {
-				out = append(out, s)
-			}
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return len(out[i]) > len(out[j]) })
-	return out
 }
 
 // mockCredentials asks the mock's control API for a profile's demo

@@ -1,7 +1,6 @@
 package suites
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"net"
@@ -11,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/opsconform/opsconform/internal/hostile"
 	"github.com/opsconform/opsconform/reports"
 	"github.com/opsconform/opsconform/specs"
 )
@@ -66,79 +66,42 @@ func TestChecksFailOnANonconformingTarget(t *testing.T) {
 
 func noSleep(context.Context, time.Duration) error { return nil }
 
-// TestHostileTargets: hanging, garbage-sending and resetting servers give
-// failed or errored checks within the timeout; the harness neither crashes nor hangs.
-func TestHostileTargets(t *testing.T) {
-	hang := make(chan struct{})
-	defer close(hang)
-	targets := map[string]http.HandlerFunc{
-		"hangs": func(w http.ResponseWriter, r *http.Request) {
-			select {
-			case <-hang:
-			case <-r.Context().Done():
-			}
-		},
-		"garbage": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			_, _ = w.Write([]byte("\x1b[31m\x00\xff{not json]]>"))
-		},
-		"huge": func(w http.ResponseWriter, r *http.Request) {
-			w.Header().Set("Content-Type", "application/json")
-			chunk := bytes.Repeat([]byte("a"), 1<<20)
-			for range 12 {
-				if _, err := w.Write(chunk); err != nil {
-					return
-				}
-			}
-		},
-		"resets": func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == "/__opsconform/health" {
-				w.WriteHeader(404)
-				return
-			}
-			conn, _, err := w.(http.Hijacker).Hijack()
-			if err == nil {
-				if tc, ok := conn.(*net.TCPConn); ok {
-					_ = tc.SetLinger(0)
-				}
-				conn.Close()
-			}
-		},
+// TestRunBound: a run has an overall bound; past it the check in flight is
+// an error that says so, the rest are reported as not run, and the run
+// does not conform.
+func TestRunBound(t *testing.T) {
+	api, _, _ := mockTarget(t)
+	stop := make(chan struct{})
+	defer close(stop)
+	hs := httptest.NewServer(hostile.AfterSetUp(api.Config.Handler, hostile.Handler(hostile.Hang, stop)))
+	defer hs.Close()
+	start := time.Now()
+	run, err := Run(context.Background(), Config{Profile: profile(t, "opsmerge"), Target: hs.URL, Timeout: time.Second,
+		RunTimeout: 2500 * time.Millisecond, Sleep: noSleep})
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, h := range targets {
-		t.Run(name, func(t *testing.T) {
-			hs := httptest.NewServer(h)
-			defer hs.Close()
-			start := time.Now()
-			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-			defer cancel()
-			run, err := Run(ctx, Config{Profile: profile(t, "ivanti-ism"), Target: hs.URL, Timeout: 2 * time.Second, Sleep: noSleep, Only: []string{"IVANTI-ISM-AUTH", "IVANTI-ISM-ENV", "IVANTI-ISM-PAGE-006"}})
-			if name == "hangs" {
-				if !errors.Is(err, ErrUnreachable) {
-					t.Fatalf("a target that never answers: %v, want ErrUnreachable", err)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(run.Results) == 0 {
-				t.Fatal("no results")
-			}
-			for _, r := range run.Results {
-				// A 2xx is all AUTH-005 asks of a valid key; the body is the envelope and schema checks' business.
-				if r.Status == reports.Pass && !(r.ID == "IVANTI-ISM-AUTH-005" && name != "resets") {
-					t.Errorf("%s passed against a %s server", r.ID, name)
-				}
-			}
-			var junit bytes.Buffer
-			if err := reports.WriteJUnit(&junit, run); err != nil || bytes.ContainsAny(junit.Bytes(), "\x1b\x00") {
-				t.Errorf("the JUnit report of a %s server: %v", name, err)
-			}
-			if d := time.Since(start); d > 30*time.Second {
-				t.Errorf("took %s", d)
-			}
-		})
+	if d := time.Since(start); d > 6*time.Second {
+		t.Errorf("a run bound to 2.5s took %s", d)
+	}
+	if run.Conforms() || run.Interrupted || !strings.Contains(run.Stopped, "time bound (--run-timeout 2.5s)") {
+		t.Errorf("stopped %q, interrupted %v, conforms %v", run.Stopped, run.Interrupted, run.Conforms())
+	}
+	var notRun, inFlight int
+	for _, r := range run.Results {
+		switch {
+		case r.Status == reports.Skip && strings.HasPrefix(r.Reason, "not run: the run reached its time bound"):
+			notRun++
+		case r.Status == reports.Error && strings.Contains(r.Reason, "time bound (--run-timeout 2.5s) while this check ran"):
+			inFlight++
+		}
+	}
+	if inFlight != 1 || notRun == 0 {
+		t.Errorf("%d in-flight errors and %d not run, want 1 and some", inFlight, notRun)
+	}
+	last := run.Results[len(run.Results)-1]
+	if last.ID != "OPSMERGE-RUN" || last.Status != reports.Error {
+		t.Errorf("the last result is %s %s, want the run's own error", last.ID, last.Status)
 	}
 }
 

@@ -189,7 +189,7 @@ func TestCredentialsFileDrivesARun(t *testing.T) {
 	}
 }
 
-func TestSelected(t *testing.T) {
+func TestSelect(t *testing.T) {
 	all := Catalogue(profile(t, "opsmerge"))
 	ids := func(cs []*Check) string {
 		var out []string
@@ -200,18 +200,39 @@ func TestSelected(t *testing.T) {
 	}
 	tests := []struct {
 		only, skip []string
-		want       string
+		want       string // the IDs selected, or the start of the error
 	}{
 		{[]string{"OPSMERGE-AUTH-001"}, nil, "OPSMERGE-AUTH-001"},
-		{[]string{"OPSMERGE-RATE"}, []string{"OPSMERGE-RATE-004"}, "OPSMERGE-RATE-001,OPSMERGE-RATE-002,OPSMERGE-RATE-003,OPSMERGE-RATE-005"},
-		{[]string{"OPSMERGE-AUTH-00"}, nil, ""}, // a prefix ends at a dash: no accidental matches
+		{[]string{"opsmerge-auth-001"}, nil, "OPSMERGE-AUTH-001"},
+		{[]string{"AUTH-001"}, nil, "OPSMERGE-AUTH-001"},
+		{[]string{"*-AUTH-001"}, nil, "OPSMERGE-AUTH-001"},
+		{[]string{"*-auth-00[12]"}, nil, "OPSMERGE-AUTH-001,OPSMERGE-AUTH-002"},
+		{[]string{"OPSMERGE-AUTH-001, OPSMERGE-AUTH-002"}, nil, "OPSMERGE-AUTH-001,OPSMERGE-AUTH-002"},
+		{[]string{"OPSMERGE-AUTH-001", " OPSMERGE-AUTH-002 "}, nil, "OPSMERGE-AUTH-001,OPSMERGE-AUTH-002"},
+		{[]string{"OPSMERGE-RATE"}, []string{"OPSMERGE-RATE-004"}, "OPSMERGE-RATE-001,OPSMERGE-RATE-002,OPSMERGE-RATE-003"},
+		{[]string{"rate"}, []string{"rate-004"}, "OPSMERGE-RATE-001,OPSMERGE-RATE-002,OPSMERGE-RATE-003"},
+		{[]string{"rate-limits"}, []string{"*-00[1-3]"}, "OPSMERGE-RATE-004"},
+		{[]string{"NOPE-123"}, nil, `error: --only "NOPE-123" selects no requirement of opsmerge`},
+		{[]string{"opsmerge-auth-001", "NOPE"}, nil, `error: --only "NOPE" selects no requirement`},
+		{[]string{"OPMANAGER-AUTH-001"}, nil, "error: --only \"OPMANAGER-AUTH-001\" selects no requirement of opsmerge (IDs look like OPSMERGE-AUTH-001 or AUTH-001; groups are AUTH, LIFE, ENV, PAGE, SCHEMA, STAB, RATE; see --list); did you mean OPSMERGE-AUTH-001?"},
+		{[]string{"OPSMERGE-AUTH-00"}, nil, `error: --only "OPSMERGE-AUTH-00" selects no requirement`}, // a prefix ends at a dash
+		{nil, []string{"AUTH-999"}, `error: --skip "AUTH-999" selects no requirement`},
+		{[]string{"AUTH-001"}, []string{"auth"}, "error: --only AUTH-001 with --skip AUTH leaves no requirement to run"},
 	}
 	for _, tt := range tests {
-		if got := ids(selected(all, tt.only, tt.skip)); got != tt.want {
-			t.Errorf("only %v skip %v = %s, want %s", tt.only, tt.skip, got, tt.want)
+		got, err := Select(all, tt.only, tt.skip)
+		var have string
+		if err != nil {
+			have = "error: " + err.Error()
+		} else {
+			have = ids(got)
+		}
+		if !strings.HasPrefix(have, tt.want) {
+			t.Errorf("only %q skip %q = %s, want %s", tt.only, tt.skip, have, tt.want)
 		}
 	}
-	if n := len(selected(all, nil, []string{"OPSMERGE-SCHEMA"})); n != len(all)-8 {
-		t.Errorf("skipping the schema group left %d of %d", n, len(all))
+	got, err := Select(all, nil, []string{"OPSMERGE-SCHEMA"})
+	if err != nil || len(got) != len(all)-8 {
+		t.Errorf("skipping the schema group left %d of %d (%v)", len(got), len(all), err)
 	}
 }

@@ -52,10 +52,43 @@ func commands() []*command {
 	return []*command{mockCommand(), checkCommand(), profilesCommand(), versionCommand()}
 }
 
+// signalled is the error of a command a signal stopped: its exit code is
+// 128 plus the signal's number, as shells report it (130 for SIGINT).
+type signalled struct{ sig os.Signal }
+
+func (s signalled) Error() string { return "interrupted by " + signalName(s.sig) }
+
+func (s signalled) code() int {
+	if n, ok := s.sig.(syscall.Signal); ok {
+		return 128 + int(n)
+	}
+	return 128 + int(syscall.SIGINT)
+}
+
+func signalName(s os.Signal) string {
+	switch s {
+	case os.Interrupt:
+		return "SIGINT"
+	case syscall.SIGTERM:
+		return "SIGTERM"
+	}
+	return s.String()
+}
+
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first SIGINT or SIGTERM cancels the command, which finishes what it
+	// must (a check writes its reports); a second one ends the process at once.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		s := <-sigs
+		cancel(signalled{s})
+		s = <-sigs
+		os.Exit(signalled{s}.code())
+	}()
 	code := run(ctx, os.Args[1:], os.LookupEnv, os.Stdout, os.Stderr)
-	stop()
+	signal.Stop(sigs)
 	os.Exit(code)
 }
 
@@ -117,9 +150,13 @@ func run(ctx context.Context, args []string, lookup env, out, errOut io.Writer) 
 	}
 	err := cmd.run(ctx, opts, out, errOut)
 	var nc nonconformance
+	var sig signalled
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &sig):
+		fmt.Fprintf(errOut, "opsconform %s: %v\n", cmd.name, err)
+		return sig.code()
 	case errors.As(err, &nc):
 		fmt.Fprintf(errOut, "opsconform %s: %v\n", cmd.name, err)
 		return exitNonconform
@@ -182,7 +219,8 @@ Commands:
 	fmt.Fprintf(w, `
 Run 'opsconform <command> --help' for a command's flags.
 
-Exit codes: 0 success, 1 nonconformance found, 2 usage or configuration error.
+Exit codes: 0 success, 1 nonconformance found, 2 usage or configuration error,
+130 interrupted (SIGINT; 143 for SIGTERM).
 %s
 `, helpFooterShort)
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -33,13 +34,16 @@ type mockOptions struct {
 	faults    []string
 	deviate   []string
 	listDevs  bool
+	tls       bool
+	tlsCert   string
+	tlsKey    string
 }
 
 func mockCommand() *command {
 	return &command{
 		name:    "mock",
 		summary: "serve the mock of the profiles' documented behaviour",
-		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N]",
+		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N] [--tls | --tls-cert FILE --tls-key FILE]",
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Keys, users and starting data come from the embedded fixtures, or from
@@ -55,7 +59,13 @@ disable-api, enable-api).
 Rate limits are counted per key and operation class over the windows the specs
 document; --time-scale 60 makes a minute last a second, and every header
 reports the scaled seconds.
-One line per request goes to stderr, with secrets redacted (--quiet turns it off).`,
+One line per request goes to stderr, with secrets redacted (--quiet turns it off).
+
+--tls serves HTTPS with a self-signed certificate made at start (for localhost,
+127.0.0.1, ::1, the machine's name and the listening address); the banner
+prints its SHA-256 fingerprint. --tls-cert and --tls-key serve your own
+certificate (PEM) instead. The banner's URL is one a client on this machine
+can use: a listener on 0.0.0.0 or [::] is shown through loopback.`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &mockOptions{}
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8060", "address to listen on")
@@ -70,6 +80,9 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 			fs.StringArrayVar(&o.faults, "fault", nil, "inject a `FAULT`, repeatable: kind=latency|reset|empty|malformed|truncate|status|deviation with\nprofile, operation, probability, count, status, latency, latencyMax, deviation (key=value,… or JSON)")
 			fs.StringArrayVar(&o.deviate, "deviate", nil, "break one documented rule the way a real implementation would, repeatable: a `NAME` from --list-deviations,\noptionally NAME@PROFILE")
 			fs.BoolVar(&o.listDevs, "list-deviations", false, "print every deviation with the requirements it breaks, and exit")
+			fs.BoolVar(&o.tls, "tls", false, "serve HTTPS with a self-signed certificate made at start (its fingerprint is printed)")
+			fs.StringVar(&o.tlsCert, "tls-cert", "", "serve HTTPS with the PEM certificate (chain) in `FILE`; needs --tls-key")
+			fs.StringVar(&o.tlsKey, "tls-key", "", "the PEM private key of --tls-cert, in `FILE`")
 			return o
 		},
 		run: runMock,
@@ -109,9 +122,30 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		return err
 	}
 	warn(errOut, "mock", srv.Warnings())
+	if (o.tlsCert == "") != (o.tlsKey == "") {
+		return usageError{"--tls-cert and --tls-key go together: give both files"}
+	}
+	var cert *tls.Certificate
+	if o.tlsCert != "" {
+		c, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+		if err != nil {
+			return usageError{fmt.Sprintf("--tls-cert %s, --tls-key %s: %v", o.tlsCert, o.tlsKey, err)}
+		}
+		cert = &c
+	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", o.addr, err)
+	}
+	selfSigned := cert == nil && o.tls
+	if selfSigned {
+		host, _ := os.Hostname()
+		c, err := mock.SelfSignedCertificate(mock.CertificateHosts(ln.Addr(), host), time.Now())
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		cert = &c
 	}
 	hs := &http.Server{
 		Handler:           srv,
@@ -120,8 +154,28 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		IdleTimeout:       2 * time.Minute,
 		MaxHeaderBytes:    64 << 10,
 	}
-	base := "http://" + ln.Addr().String()
-	fmt.Fprintf(out, "opsconform mock listening on %s\n\n", base)
+	scheme := "http"
+	var curlArgs []string
+	if cert != nil {
+		scheme = "https"
+		hs.TLSConfig = &tls.Config{Certificates: []tls.Certificate{*cert}, MinVersion: tls.VersionTLS12}
+		if selfSigned {
+			curlArgs = []string{"-k"}
+		}
+	}
+	base := mock.BaseURL(scheme, ln.Addr())
+	fmt.Fprintf(out, "opsconform mock listening on %s\n", base)
+	if base != scheme+"://"+ln.Addr().String() {
+		fmt.Fprintf(out, "(on %s: every interface; reach it on this machine as above)\n", ln.Addr())
+	}
+	if cert != nil {
+		what := "certificate from " + o.tlsCert
+		if selfSigned {
+			what = "self-signed certificate (trust it, or use curl -k and opsconform check --insecure)"
+		}
+		fmt.Fprintf(out, "TLS: %s, SHA-256 fingerprint %s\n", what, mock.Fingerprint(cert.Certificate[0]))
+	}
+	fmt.Fprintln(out)
 	for _, p := range ps {
 		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, p.Auth.Describe())
 	}
@@ -135,7 +189,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		}
 		fmt.Fprintf(out, "  fault: %s%s\n", what, scopeNote(f))
 	}
-	if demos := srv.Demos(base); len(demos) > 0 {
+	if demos := srv.Demos(base, curlArgs...); len(demos) > 0 {
 		fmt.Fprintf(out, "\nTry it (demo keys from the fixtures, or minted from --seed for a spec without them):\n")
 		for _, d := range demos {
 			if d.Scheme != "" {
@@ -148,7 +202,13 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	fmt.Fprintln(out)
 
 	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
+	go func() {
+		if cert != nil {
+			errc <- hs.ServeTLS(ln, "", "")
+			return
+		}
+		errc <- hs.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return err
