@@ -135,8 +135,12 @@ func normalizeNumbers(v any) any {
 	return v
 }
 
-// writeFailure answers with the profile's error envelope for f.
+// writeFailure answers with the profile's error envelope for f. Its message
+// never carries a credential the request sent, whatever stage wrote it.
 func (s *Server) writeFailure(x *exchange, f *failure) {
+	if f.message != "" {
+		f.message = scrub(f.message, s.redact.secrets(x.r), s.redact.bodySecrets(x.body))
+	}
 	h := x.w.Header()
 	for _, c := range f.challenges {
 		h.Add("WWW-Authenticate", c)

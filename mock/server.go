@@ -53,6 +53,7 @@ type Server struct {
 	nonces     map[string]*nonceStore
 	fixtures   map[string]*fixtures.Set
 	log        *slog.Logger
+	redact     *redactor // what every log line, journal entry and error message passes through
 	requests   *requestLog
 	validators validators
 	limiter    *limiter
@@ -93,6 +94,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.faults = faults
+	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
 		for _, op := range p.Operations {
@@ -162,7 +164,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			// A bug in the mock must not look like the vendor's behaviour: say so.
-			s.log.Error("mock: panic", "error", fmt.Sprint(v), "method", r.Method, "path", r.URL.Path)
+			s.log.Error("mock: panic", "error", scrub(fmt.Sprint(v), s.redact.secrets(r)), "method", r.Method, "uri", s.redact.uri(r.URL))
 			if x.status == 0 {
 				s.writeFailure(x, fail(specs.Internal, "opsconform mock: internal error: %v", v))
 			}
