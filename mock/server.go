@@ -33,6 +33,13 @@ type Options struct {
 	Logger *slog.Logger
 	// NoControl turns the control API off.
 	NoControl bool
+	// ControlToken, when set, must come as "Authorization: Bearer <token>"
+	// on every control API call but GET health: what a mock reachable from
+	// the network needs, since the control API mints keys and shows their
+	// secrets. Without it the control API is open, for loopback use, but
+	// still refuses what only a browser tricked by another site would send
+	// (see controlAccess).
+	ControlToken string
 	// TimeScale makes every rate-limit window this many times shorter (60
 	// turns a minute into a second); headers report the scaled seconds. 1 when 0.
 	TimeScale float64

@@ -32,6 +32,7 @@ type mockOptions struct {
 	faults    []string
 	deviate   []string
 	listDevs  bool
+	ctlToken  string
 }
 
 func mockCommand() *command {
@@ -60,6 +61,7 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures to use instead of the embedded ones")
 			fs.Int64Var(&o.seed, "seed", 1, "seed for generated data: the same seed gives byte-identical responses")
 			fs.BoolVar(&o.noControl, "no-control", false, "turn the /__opsconform/ control API off")
+			fs.StringVar(&o.ctlToken, "control-token", "", "require Authorization: Bearer `TOKEN` on the control API (but health); off loopback one is made and printed when not given")
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
@@ -95,11 +97,15 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		}
 		fix = fixtures.Dir(o.fixtures)
 	}
+	ctlToken, ctlTokenMade, err := controlToken(o.ctlToken, o.addr)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
 	if o.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
+	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl, ControlToken: ctlToken,
 		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, Logger: logger})
 	if err != nil {
 		return err
@@ -122,6 +128,12 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	if !o.noControl {
 		fmt.Fprintf(out, "  %-20s %s%s\n", "control API", base, mock.ControlPrefix)
+		switch {
+		case ctlTokenMade:
+			fmt.Fprintf(out, "  %-20s reachable from other machines: every call but health needs\n  %-20s Authorization: Bearer %s\n", "", "", ctlToken)
+		case ctlToken != "":
+			fmt.Fprintf(out, "  %-20s every call but health needs Authorization: Bearer <--control-token>\n", "")
+		}
 	}
 	for _, f := range faults {
 		what := string(f.Kind)
