@@ -79,12 +79,16 @@ func (x *exchange) readBody() *failure {
 	if x.r.Body == nil || x.r.Body == http.NoBody {
 		return nil
 	}
+	tooLarge := &failure{kind: specs.InvalidBody, status: http.StatusRequestEntityTooLarge,
+		message: fmt.Sprintf("The request body is larger than %d bytes.", maxBody)}
+	if x.r.ContentLength > maxBody {
+		return tooLarge // declared too large: no need to read a byte of it
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(x.w, x.r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &failure{kind: specs.InvalidBody, status: http.StatusRequestEntityTooLarge,
-				message: fmt.Sprintf("The request body is larger than %d bytes.", maxBody)}
+			return tooLarge
 		}
 		return fail(specs.InvalidBody, "The request body could not be read: %v.", err)
 	}
@@ -155,8 +159,9 @@ func (s *Server) writeFailure(x *exchange, f *failure) {
 		return
 	}
 	st, body := x.profile.Errors.Render(f.kind, f.message, f.params...)
-	if f.status != 0 {
-		st = f.status
+	if f.status != 0 && f.status != st {
+		// The body's status agrees with the status line (MongoDB's "error": 413).
+		st, body = f.status, x.profile.Errors.RenderStatus(f.kind, f.status, f.message, f.params...)
 	}
 	st, body = s.deviateError(x, f, st, body)
 	if h.Get("Content-Type") == "" {

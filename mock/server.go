@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -85,6 +86,9 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler) // disabled: no line is even formatted
+	}
+	if ts := opts.TimeScale; ts < 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
+		return nil, fmt.Errorf("mock: time scale %g: want a positive factor (or 0 for none)", ts)
 	}
 	rt, err := newRouter(opts.Profiles)
 	if err != nil {
@@ -183,9 +187,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// serve is the pipeline, top to bottom: route, inject faults, authenticate,
-// authorize, limit, read and validate the request, answer.
+// serve is the pipeline, top to bottom: check the request's size, route,
+// inject faults, authenticate, authorize, limit, read and validate the
+// request, answer.
 func (s *Server) serve(x *exchange) *failure {
+	if f := s.checkLimits(x); f != nil {
+		return f
+	}
 	if f := s.route(x); f != nil || x.op == nil {
 		return f // a failure, or an answer a deviation already wrote
 	}

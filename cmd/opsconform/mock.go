@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -43,22 +42,33 @@ func mockCommand() *command {
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Keys, users and starting data come from the embedded fixtures, or from
-<profile>.yaml files in --fixtures DIR. Generated data depends only on --seed.
+<profile>.yaml files in --fixtures DIR; a profile without a file there keeps
+its embedded fixtures, and the banner says which each profile uses.
+Generated data depends only on --seed.
 
 The control API lives under /__opsconform/: health, profiles, reset, requests,
 and per profile keys (create, list, disable, enable, revoke, regenerate, expire,
 delete), their rate-limit budgets (read, reset) and users (deactivate, activate,
-disable-api, enable-api).
+disable-api, enable-api). On a loopback address it is open to local clients
+(not to other sites' pages in a browser); on an address other machines can
+reach, every call but health needs Authorization: Bearer TOKEN, with the
+token from --control-token, or made at start and printed in the banner.
 
 Rate limits are counted per key and operation class over the windows the specs
 document; --time-scale 60 makes a minute last a second, and every header
 reports the scaled seconds.
-One line per request goes to stderr, with secrets redacted (--quiet turns it off).`,
+One line per request goes to stderr, with secrets redacted (--quiet turns it off):
+any parameter a security scheme or common usage names a credential, and any
+known key wherever it is sent.
+
+Requests over 8 KiB of URI, 32 KiB of headers or 1 MiB of body get 414, 431
+or 413 in the vendor's envelope; on SIGINT or SIGTERM the mock stops taking
+connections and finishes the requests in flight (up to 10 s).`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &mockOptions{}
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8060", "address to listen on")
 			o.selection.register(fs)
-			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures to use instead of the embedded ones")
+			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures; a profile without a file there keeps its embedded ones")
 			fs.Int64Var(&o.seed, "seed", 1, "seed for generated data: the same seed gives byte-identical responses")
 			fs.BoolVar(&o.noControl, "no-control", false, "turn the /__opsconform/ control API off")
 			fs.StringVar(&o.ctlToken, "control-token", "", "require Authorization: Bearer `TOKEN` on the control API (but health); off loopback one is made and printed when not given")
@@ -74,10 +84,16 @@ One line per request goes to stderr, with secrets redacted (--quiet turns it off
 	}
 }
 
+// shutdownGrace is how long a stopping mock keeps answering the requests in flight.
+const shutdownGrace = 10 * time.Second
+
 func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*mockOptions)
-	if o.timeScale <= 0 || o.timeScale > 1e6 {
+	if !(o.timeScale > 0 && o.timeScale <= 1e6) { // written so that NaN fails too
 		return usageError{fmt.Sprintf("--time-scale %g: want a factor above 0 and at most 1e6", o.timeScale)}
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return usageError{fmt.Sprintf("--addr %q: want HOST:PORT, such as 127.0.0.1:8060", o.addr)}
 	}
 	ps, err := o.load()
 	if err != nil {
@@ -114,17 +130,14 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v", o.addr, err)
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	hs := mock.NewHTTPServer(srv)
 	base := "http://" + ln.Addr().String()
 	fmt.Fprintf(out, "opsconform mock listening on %s\n\n", base)
 	for _, p := range ps {
 		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, p.Auth.Describe())
+		if fix != nil {
+			fmt.Fprintf(out, "  %-20s fixtures: %s\n", "", fixtures.Origin(fix, p.Name))
+		}
 	}
 	if !o.noControl {
 		fmt.Fprintf(out, "  %-20s %s%s\n", "control API", base, mock.ControlPrefix)
@@ -150,22 +163,12 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	fmt.Fprintln(out)
 
-	errc := make(chan error, 1)
-	go func() { errc <- hs.Serve(ln) }()
-	select {
-	case err := <-errc:
+	if err := mock.Serve(ctx, hs, ln, shutdownGrace); errors.Is(err, mock.ErrGraceExpired) {
+		fmt.Fprintf(errOut, "opsconform mock: stopped; %v\n", err)
+	} else if err != nil {
 		return err
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := hs.Shutdown(shutdown); err != nil {
-			return err
-		}
-		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
 	}
+	return nil
 }
 
 // faultList reads --fault and --deviate into faults.
