@@ -93,26 +93,15 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		}
 		c := newCollection(name, s, idField)
 		fix := set.Collections[name]
-		// The id field and, where the schema has one, "id" are both identities: keep both unique.
-		unique := []string{c.idField}
-		if c.idField != "id" && property(s, "id") != nil {
-			unique = append(unique, "id")
-		}
-		seenBy := map[string]map[string]bool{}
-		for _, f := range unique {
-			seenBy[f] = map[string]bool{}
-		}
+		// The id field, "id" and the properties marked x-opsconform-unique identify an item.
+		u := newUniqueness(s, c.idField)
 		for i, it := range fix.Items {
 			item := g.value(s, "", false, 0).(map[string]any)
 			for k, v := range it {
 				item[k] = jsonShape(v)
 			}
-			for _, f := range unique {
-				id := fmt.Sprint(item[f])
-				if seenBy[f][id] {
-					return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", p.Name, name, i, f, id)
-				}
-				seenBy[f][id] = true
+			if f, ok := u.claim(item); !ok {
+				return nil, fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", p.Name, name, i, f, fmt.Sprint(item[f]))
 			}
 			rec, err := ds.record(item)
 			if err != nil {
@@ -126,11 +115,8 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		}
 		for len(c.items) < count {
 			item := g.value(s, "", len(c.items) == 0, 0).(map[string]any)
-			for _, f := range unique {
-				if !uniqueID(g, s, f, item, func(id string) bool { return seenBy[f][id] }) {
-					return nil, fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", p.Name, name, count, f)
-				}
-				seenBy[f][fmt.Sprint(item[f])] = true
+			if f, ok := u.assign(g, item, ""); !ok {
+				return nil, fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", p.Name, name, count, f)
 			}
 			rec, err := ds.record(item)
 			if err != nil {
@@ -139,12 +125,26 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			c.add(rec)
 		}
 		ds.cols[name] = c
+		ds.gen.track(s, u) // creates carry on where the fixtures left off
 	}
 	return ds, nil
 }
 
-// uniqueID regenerates item's field until taken says its value is new.
+// uniqueID regenerates item's field until taken says its value is new. For
+// an item of a collection g tracks (a create), it then gives the item's
+// other identifying properties new values too: the next incident number.
 func uniqueID(g *generator, s *base.Schema, field string, item map[string]any, taken func(id string) bool) bool {
+	if !uniqueField(g, s, field, item, taken) {
+		return false
+	}
+	if u := g.tracked(s); u != nil {
+		_, ok := u.assign(g, item, field)
+		return ok
+	}
+	return true
+}
+
+func uniqueField(g *generator, s *base.Schema, field string, item map[string]any, taken func(id string) bool) bool {
 	var idSchema *base.Schema
 	if s.Properties != nil {
 		if proxy, ok := s.Properties.Get(field); ok {

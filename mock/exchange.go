@@ -112,31 +112,47 @@ func (x *exchange) jsonBody() (map[string]any, *failure) {
 	if err := dec.Decode(&body); err != nil {
 		return nil, fail(specs.InvalidBody, "The request body is not a JSON object: %v.", err)
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(x.body[dec.InputOffset():])) > 0 {
 		return nil, fail(specs.InvalidBody, "The request body has data after the JSON object.")
 	}
-	return normalizeNumbers(body).(map[string]any), nil
+	if body == nil {
+		return nil, fail(specs.InvalidBody, "The request body must be a JSON object, not null.")
+	}
+	v, err := normalizeNumbers(body)
+	if err != nil {
+		return nil, fail(specs.InvalidBody, "The request body has a number out of range: %v.", err)
+	}
+	return v.(map[string]any), nil
 }
 
-// normalizeNumbers turns json.Number into int64 or float64 as the value allows.
-func normalizeNumbers(v any) any {
+// normalizeNumbers turns json.Number into int64 or float64 as the value
+// allows; a number past float64's range is an error, not an infinity.
+func normalizeNumbers(v any) (any, error) {
+	var err error
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = normalizeNumbers(e)
+			if x[k], err = normalizeNumbers(e); err != nil {
+				return nil, err
+			}
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = normalizeNumbers(e)
+			if x[i], err = normalizeNumbers(e); err != nil {
+				return nil, err
+			}
 		}
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
-			return i
+			return i, nil
 		}
-		f, _ := x.Float64()
-		return f
+		f, err := x.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("%s", x)
+		}
+		return f, nil
 	}
-	return v
+	return v, nil
 }
 
 // writeFailure answers with the profile's error envelope for f. Its message

@@ -20,8 +20,9 @@ import (
 // the same seed and the same sequence of calls give the same values. Dates are
 // drawn from the year before a fixed epoch, never from the wall clock.
 type generator struct {
-	f     *gofakeit.Faker
-	epoch time.Time
+	f      *gofakeit.Faker
+	epoch  time.Time
+	unique map[*base.Schema]*uniqueness // collections whose creates it makes unique (see track)
 }
 
 // generationEpoch anchors generated dates so that runs are byte-identical.

@@ -167,6 +167,9 @@ func (l *loader) profile(doc libopenapi.Document, m *v3.Document) (*Profile, err
 	if err := l.paginationBounds(p); err != nil {
 		return nil, err
 	}
+	if err := l.schemaExtensions(p, m); err != nil {
+		return nil, err
+	}
 	return p, nil
 }
 
