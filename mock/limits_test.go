@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -313,6 +314,39 @@ func TestServeFinishesInFlightRequests(t *testing.T) {
 			close(release)
 			if !errors.Is(err, ErrGraceExpired) || r.err == nil && r.body == "done" {
 				t.Errorf("Serve: %v, request %d %q %v; want ErrGraceExpired and a cut request", err, r.status, r.body, r.err)
+			}
+		})
+	}
+}
+
+// TestNetHTTPAnswersBeforeTheMock pins what README says net/http answers
+// itself, in plain text, before the mock's handler runs.
+func TestNetHTTPAnswersBeforeTheMock(t *testing.T) {
+	hs, _ := limitServer(t)
+	tests := []struct {
+		name, request string
+		status        string
+	}{
+		{"malformed request line", "GET\r\n\r\n", "400"},
+		{"malformed header", "GET /api/v1/agents HTTP/1.1\r\nHost: x\r\nNo colon here\r\n\r\n", "400"},
+		{"unknown Transfer-Encoding", "POST /api/v1/agents HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", "501"},
+		{"unknown Expect", "GET /api/v1/agents HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\n\r\n", "417"},
+		{"headers past net/http's limit", "GET /api/v1/agents HTTP/1.1\r\nHost: x\r\nX-Filler: " + strings.Repeat("b", ServerMaxHeaderBytes+8192) + "\r\n\r\n", "431"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			conn, err := net.Dial("tcp", hs.Listener.Addr().String())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
+			if _, err := conn.Write([]byte(tt.request)); err != nil {
+				t.Fatal(err)
+			}
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err != nil || !strings.HasPrefix(line, "HTTP/1.1 "+tt.status+" ") {
+				t.Errorf("status line %q, %v; want %s (README says so)", line, err, tt.status)
 			}
 		})
 	}
