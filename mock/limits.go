@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"time"
@@ -82,6 +83,25 @@ func Serve(ctx context.Context, hs *http.Server, ln net.Listener, grace time.Dur
 		err = serveErr
 	}
 	return err
+}
+
+// drainLimit is how much of a request body the mock reads after answering
+// without reading it (a 401, 404 or 405 for a POST), so that a client still
+// sending it gets the answer: a server that closes on unread data makes the
+// client's kernel reset the connection, answer and all. A body declared
+// larger is not read; its connection closes after the answer.
+const drainLimit = 4 << 20
+
+// drainUnread reads what the client is still sending of a body no stage
+// read, up to drainLimit, before the buffered answer goes out: with the
+// body consumed, net/http keeps the connection open too.
+func drainUnread(x *exchange) {
+	r := x.r
+	if x.body != nil || r.Body == nil || r.Body == http.NoBody || r.ContentLength > drainLimit ||
+		x.status == http.StatusRequestEntityTooLarge {
+		return
+	}
+	_, _ = io.CopyN(io.Discard, r.Body, drainLimit)
 }
 
 // checkLimits refuses a request whose URI or header section is larger than

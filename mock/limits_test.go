@@ -351,3 +351,37 @@ func TestNetHTTPAnswersBeforeTheMock(t *testing.T) {
 		})
 	}
 }
+
+// TestRefusedBodiesStillGetTheirAnswer: a request refused before its body
+// is read (401, 404, 405) still gets its answer while the client is sending
+// a 2 MiB body, rather than a connection reset; the connection then serves
+// the next request.
+func TestRefusedBodiesStillGetTheirAnswer(t *testing.T) {
+	hs, _ := limitServer(t)
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: 1}}
+	defer client.CloseIdleConnections()
+	body := strings.Repeat("x", 2<<20)
+	tests := []struct {
+		method, path string
+		status       int
+	}{
+		{"POST", "/api/v1/agents", 401},
+		{"POST", "/api/v1/nowhere", 404},
+		{"PATCH", "/api/v1/agents", 405},
+		{"POST", "/api/odata/businessobject/incidents", 401},
+	}
+	for range 5 {
+		for _, tt := range tests {
+			req, _ := http.NewRequest(tt.method, hs.URL+tt.path, strings.NewReader(body))
+			resp, err := client.Do(req)
+			if err != nil {
+				t.Fatalf("%s %s with a 2 MiB body: %v, want %d", tt.method, tt.path, err, tt.status)
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.status || resp.Close {
+				t.Errorf("%s %s: %d (close %v), want %d on a connection kept open", tt.method, tt.path, resp.StatusCode, resp.Close, tt.status)
+			}
+		}
+	}
+}

@@ -185,6 +185,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := s.serve(x); f != nil {
 		s.writeFailure(x, f)
 	}
+	drainUnread(x)
 }
 
 // serve is the pipeline, top to bottom: check the request's size, route,

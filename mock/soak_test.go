@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,7 +48,8 @@ func TestSoak(t *testing.T) {
 	}
 	const workers, resetEvery = 8, 10_000
 	ps := embeddedProfiles(t)
-	srv, err := New(Options{Profiles: ps, Seed: 1, TimeScale: 600})
+	// Minute windows last a second: the busiest keys run out and get 429s.
+	srv, err := New(Options{Profiles: ps, Seed: 1, TimeScale: 60})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,6 +269,13 @@ func (g *soakGen) authorize(req *http.Request, p *specs.Profile, rng *rand.Rand)
 		return "malformed"
 	}
 	k := keys[rng.IntN(len(keys))]
+	if rng.IntN(2) == 0 { // half the time the full key, which reaches the answer
+		for _, fk := range keys {
+			if slices.Contains(fk.Labels, "full") {
+				k = fk
+			}
+		}
+	}
 	label := strings.Join(k.Labels, ",")
 	switch p.Auth.Mode {
 	case specs.AuthBearer:
