@@ -356,6 +356,7 @@ func (s *Server) paging(x *exchange) (page, *failure) {
 		if x.faults.has(devSkipIgnored) {
 			skip = 0
 		}
+		skip = min(skip, math.MaxInt32) // far past the end either way; offset+size must not overflow
 		return page{size: size, offset: skip, number: skip/max(size, 1) + 1}, nil
 	}
 	n, f := read(pg.Page, pg.Underflow, pg.Overflow)
