@@ -482,7 +482,7 @@ func FuzzParseFault(f *testing.F) {
 		"kind=latency,latency=400ms,latencyMax=1s", "kind=deviation,deviation=page-size-ignored,profile=opsmerge",
 		`{"kind":"reset","count":1}`, `{"kind":"latency","latency":250}`, "kind=status,status=99", "probability=NaN,kind=empty",
 		"kind=latency,latency=-1s", "kind", "=", ",,,", `{"kind":"status","status":500,"extra":1}`, "kind=truncate,probability=1e-320",
-		"kind=latency,latency=9223372036854775807ns", "count=-1,kind=reset",
+		"kind=latency,latency=9223372036854775807ns", "count=-1,kind=reset", `{"kind":"reset"} {"kind":"empty"}`, `{"kind":"reset"}}`,
 	} {
 		f.Add(seed)
 	}
@@ -493,6 +493,9 @@ func FuzzParseFault(f *testing.F) {
 				t.Fatalf("ParseFault(%q): an empty error", s)
 			}
 			return
+		}
+		if trimmed := strings.TrimSpace(s); strings.HasPrefix(trimmed, "{") && !json.Valid([]byte(trimmed)) {
+			t.Fatalf("ParseFault(%q) took JSON that is not one valid value", s)
 		}
 		fs, err := newFaultSet(embeddedProfiles(t), 1, nil)
 		if err != nil {
