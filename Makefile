@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build mock test vet lint fmt-check bench bench-specs load clean
+.PHONY: all build mock test vet lint fmt-check bench bench-specs load fuzz soak clean
 
 all: build
 
@@ -56,6 +56,27 @@ load: build
 ## GitHub's 13 MB description (downloads @octokit/openapi@23.0.2 with npm into .bench/)
 bench-specs: build
 	BIN=$(BIN) scripts/bench-specs.sh
+
+## fuzz: every Fuzz target of every package, one after another, FUZZTIME each
+## (make test runs only their seed corpora). A failure leaves its input in the
+## package's testdata/fuzz, which then runs with the seeds: commit it with the fix.
+## FUZZ=Redact picks targets by name.
+FUZZTIME ?= 30s
+FUZZ     ?= .
+fuzz:
+	@$(GO) test -list '^Fuzz' $(PKGS) | awk '/^Fuzz/ {t[n++]=$$1} /^ok/ {for (i=0;i<n;i++) print $$2, t[i]; n=0}' | \
+	grep -E ' .*$(FUZZ)' | while read -r pkg target; do \
+		echo "== $$target ($$pkg, $(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$target$$" -fuzztime $(FUZZTIME) "$$pkg" || exit 1; \
+	done
+
+## soak: SOAK_REQUESTS random requests (valid, invalid, oversized, every
+## profile) over loopback; fails on any 5xx or on heap or goroutines growing
+## after warm-up. SOAK_FLAGS=-race adds the race detector (about 5x slower).
+SOAK_REQUESTS ?= 100000
+SOAK_FLAGS    ?=
+soak:
+	SOAK_REQUESTS=$(SOAK_REQUESTS) $(GO) test $(SOAK_FLAGS) -tags soak -run '^TestSoak$$' -count=1 -timeout 60m -v ./mock
 
 clean:
 	rm -rf bin .bench

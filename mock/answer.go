@@ -52,7 +52,7 @@ func (s *Server) answer(x *exchange) *failure {
 		overlay(item, body, c.schema)
 		ds.mu.Lock()
 		ds.genMu.Lock()
-		uniqueID(ds.gen, c.schema, c.idField, item, c.has)
+		uniqueID(ds.gen, c, item)
 		ds.genMu.Unlock()
 		rec, err := ds.record(item)
 		if err == nil {
@@ -370,6 +370,7 @@ func (s *Server) paging(x *exchange) (page, *failure) {
 		if x.faults.has(devSkipIgnored) {
 			skip = 0
 		}
+		skip = min(skip, math.MaxInt32) // far past the end either way; offset+size must not overflow
 		return page{size: size, offset: skip, number: skip/max(size, 1) + 1}, nil
 	}
 	n, f := read(pg.Page, pg.Underflow, pg.Overflow)

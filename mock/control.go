@@ -2,18 +2,23 @@ package mock
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/opsconform/opsconform/fixtures"
 )
 
 // controlHandler serves the control API under ControlPrefix. It speaks plain
 // JSON ({"error": …} on failure), not any vendor's envelope: it is ours.
+// controlAccess says who may call it.
 //
 //	GET    /__opsconform/health
 //	GET    /__opsconform/profiles
@@ -155,7 +160,58 @@ func (s *Server) controlHandler() http.Handler {
 	mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 		controlJSON(w, http.StatusNotFound, map[string]string{"error": fmt.Sprintf("no control endpoint %s %s", r.Method, r.URL.Path)})
 	})
-	return mux
+	return s.controlAccess(mux)
+}
+
+// controlAccess guards the control API. With a token, every call but GET
+// health must present it as a bearer token. Without one the API is meant
+// for loopback clients, so a request whose Host names something else (a
+// page that rebound its DNS name to 127.0.0.1) is refused. Either way a
+// browser's cross-site request that changes state is refused (CSRF).
+func (s *Server) controlAccess(next http.Handler) http.Handler {
+	want := sha256.Sum256([]byte(s.opts.ControlToken))
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		controlJSON(w, http.StatusForbidden, map[string]string{"error": "cross-site requests to the control API are refused"})
+	}))
+	guarded := csrf.Handler(next)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodGet && r.URL.Path == ControlPrefix+"health" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.opts.ControlToken == "" {
+			if !loopbackHost(r.Host) {
+				controlJSON(w, http.StatusForbidden, map[string]string{"error": fmt.Sprintf(
+					"the control API has no token, so it answers only requests to localhost or a loopback address, not to %q; start the mock with --control-token to call it through another name", r.Host)})
+				return
+			}
+			guarded.ServeHTTP(w, r)
+			return
+		}
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		got := sha256.Sum256([]byte(token))
+		if !strings.EqualFold(scheme, "Bearer") || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="opsconform control API"`)
+			controlJSON(w, http.StatusUnauthorized, map[string]string{"error": "the control API needs Authorization: Bearer <token>, the token given to the mock with --control-token or OPSCONFORM_CONTROL_TOKEN, or printed when it started"})
+			return
+		}
+		guarded.ServeHTTP(w, r)
+	})
+}
+
+// loopbackHost reports whether a Host header names this machine's loopback:
+// localhost (or a name under it) or a loopback address.
+func loopbackHost(host string) bool {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	host = strings.TrimSuffix(strings.Trim(host, "[]"), ".")
+	if strings.EqualFold(host, "localhost") || strings.HasSuffix(strings.ToLower(host), ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 func (s *Server) controlKeyAction(w http.ResponseWriter, r *http.Request) {

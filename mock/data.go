@@ -128,7 +128,7 @@ func (ds *dataset) ensure(profile string, c *collection) error {
 	}
 	ds.mu.Lock()
 	if !c.ready {
-		c.items, c.index, c.ready = fresh.items, fresh.index, true
+		c.items, c.index, c.unique, c.ready = fresh.items, fresh.index, fresh.unique, true
 	}
 	ds.mu.Unlock()
 	return nil
@@ -139,26 +139,17 @@ func (ds *dataset) ensure(profile string, c *collection) error {
 func (ds *dataset) fill(profile string, c *collection) error {
 	g := newGenerator(c.seed)
 	s, name, fix := c.schema, c.name, c.fix
-	// The id field and, where the schema has one, "id" are both identities: keep both unique.
-	unique := []string{c.idField}
-	if c.idField != "id" && property(s, "id") != nil {
-		unique = append(unique, "id")
-	}
-	seenBy := map[string]map[string]bool{}
-	for _, f := range unique {
-		seenBy[f] = map[string]bool{}
-	}
+	// The id field, "id" and the properties marked x-opsconform-unique identify
+	// an item; creates carry on where the fixtures left off.
+	u := newUniqueness(s, c.idField)
+	c.unique = u
 	for i, it := range fix.Items {
 		item := asMap(g.value(s, "", false, 0))
 		for k, v := range it {
 			item[k] = jsonShape(v)
 		}
-		for _, f := range unique {
-			id := fmt.Sprint(item[f])
-			if seenBy[f][id] {
-				return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", profile, name, i, f, id)
-			}
-			seenBy[f][id] = true
+		if f, ok := u.claim(item); !ok {
+			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", profile, name, i, f, fmt.Sprint(item[f]))
 		}
 		rec, err := ds.record(item)
 		if err != nil {
@@ -172,14 +163,11 @@ func (ds *dataset) fill(profile string, c *collection) error {
 	}
 	for len(c.items) < count {
 		item := asMap(g.value(s, "", len(c.items) == 0, 0))
-		for _, f := range unique {
-			if !uniqueID(g, s, f, item, func(id string) bool { return seenBy[f][id] }) {
-				if len(c.items) > 0 && fix.Count == 0 {
-					return nil // as many distinct items as the schema allows
-				}
-				return fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", profile, name, count, f)
+		if f, ok := u.assign(g, item, ""); !ok {
+			if len(c.items) > 0 && fix.Count == 0 {
+				return nil // as many distinct items as the schema allows
 			}
-			seenBy[f][fmt.Sprint(item[f])] = true
+			return fmt.Errorf("mock: %s: collection %s: cannot generate %d distinct %s values from the schema", profile, name, count, f)
 		}
 		rec, err := ds.record(item)
 		if err != nil {
@@ -199,8 +187,21 @@ func asMap(v any) map[string]any {
 	return map[string]any{}
 }
 
-// uniqueID regenerates item's field until taken says its value is new.
-func uniqueID(g *generator, s *base.Schema, field string, item map[string]any, taken func(id string) bool) bool {
+// uniqueID makes a created item's identity new: its id field until the
+// collection has no item with it, then the collection's other identifying
+// properties (the next incident number). The caller holds the dataset's lock.
+func uniqueID(g *generator, c *collection, item map[string]any) bool {
+	if !uniqueField(g, c.schema, c.idField, item, c.has) {
+		return false
+	}
+	if c.unique != nil {
+		_, ok := c.unique.assign(g, item, c.idField)
+		return ok
+	}
+	return true
+}
+
+func uniqueField(g *generator, s *base.Schema, field string, item map[string]any, taken func(id string) bool) bool {
 	var idSchema *base.Schema
 	if s.Properties != nil {
 		if proxy, ok := s.Properties.Get(field); ok {

@@ -1,92 +1,200 @@
 package mock
 
 import (
+	"crypto/hmac"
+	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/icholy/digest"
 	"github.com/opsconform/opsconform/specs"
 )
 
-// nonceStore issues digest nonces and tracks their use, so a nonce expires
-// after the policy's lifetime and a (nonce, nc) pair is accepted only once.
+// nonceStore issues digest nonces and checks them without remembering them.
+//
+// A nonce carries its own issue time and sequence number, sealed with an
+// HMAC under a secret made at start: validity and age are read from the
+// nonce itself, so issuing one stores nothing and a flood of unsigned
+// requests cannot push anyone's nonce out. What is stored is only what
+// replay protection needs: for each key, the last nonce count of the nonces
+// that key actually used (with a right response), at most maxNoncesPerKey of
+// them. When a key exceeds that, its oldest nonces are forgotten and every
+// nonce issued up to the newest forgotten one becomes stale for that key:
+// the client is asked to retry with a fresh nonce (stale=true), never let
+// replay.
 type nonceStore struct {
-	mu       sync.Mutex
 	now      func() time.Time
 	lifetime time.Duration
-	nonces   map[string]*nonceState
+	secret   []byte        // the HMAC key; never leaves the store
+	seq      atomic.Uint64 // the last sequence number issued
+
+	mu   sync.Mutex            // guards used
+	used map[string]*keyNonces // by key id
 }
 
-type nonceState struct {
+// keyNonces is one key's used nonces.
+type keyNonces struct {
+	counts map[uint64]nonceUse // by sequence number
+	floor  uint64              // nonces up to this sequence number that are not in counts were forgotten
+	newest time.Time           // issue time of the newest nonce used, to drop idle keys
+}
+
+type nonceUse struct {
 	issued time.Time
 	lastNC int
 }
 
-// maxNonces bounds memory under a flood of unsigned requests: past it,
-// expired nonces are swept and, if that is not enough, the oldest go.
-const maxNonces = 50_000
+// maxNoncesPerKey bounds the nonce counts kept for one key. A client using
+// more nonces than this at once sees its oldest answered stale=true.
+const maxNoncesPerKey = 256
+
+// maxTrackedKeys is how many keys' nonce counts are kept before keys whose
+// nonces have all expired are dropped.
+const maxTrackedKeys = 4096
+
+// A nonce is the hex form of issue time (Unix nanoseconds), sequence number
+// and the first macSize bytes of their HMAC-SHA256.
+const (
+	macSize      = 16
+	nonceBytes   = 8 + 8 + macSize
+	nonceHexSize = 2 * nonceBytes
+)
 
 type nonceVerdict int
 
 const (
-	nonceOK nonceVerdict = iota
-	nonceUnknown
-	nonceStale
-	nonceReplayed
+	nonceOK        nonceVerdict = iota
+	nonceUnknown                // not issued by this store: malformed or a wrong MAC
+	nonceStale                  // issued here but expired
+	nonceForgotten              // older than what this key's window of nonce counts still holds
+	nonceReplayed               // this key already used this nonce with this count or a higher one
 )
 
 func newNonceStore(now func() time.Time, lifetime time.Duration) *nonceStore {
-	return &nonceStore{now: now, lifetime: lifetime, nonces: map[string]*nonceState{}}
+	n := &nonceStore{now: now, lifetime: lifetime, secret: randomBytes(32), used: map[string]*keyNonces{}}
+	// A random start: sequence numbers say nothing about how long the mock has run.
+	n.seq.Store(binary.BigEndian.Uint64(randomBytes(8)) >> 2)
+	return n
 }
 
+// issue makes a fresh nonce. It stores nothing.
 func (n *nonceStore) issue() string {
-	nonce := hex.EncodeToString(randomBytes(16))
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if len(n.nonces) >= maxNonces {
-		n.sweep()
-	}
-	n.nonces[nonce] = &nonceState{issued: n.now()}
-	return nonce
+	var b [nonceBytes]byte
+	binary.BigEndian.PutUint64(b[0:8], uint64(n.now().UnixNano()))
+	binary.BigEndian.PutUint64(b[8:16], n.seq.Add(1))
+	copy(b[16:], n.mac(b[:16]))
+	return hex.EncodeToString(b[:])
 }
 
-// sweep drops expired nonces and, if the store is still full, enough others
-// to leave a quarter free. A client whose nonce was dropped is challenged anew.
-func (n *nonceStore) sweep() {
-	now := n.now()
-	for k, st := range n.nonces {
-		if now.Sub(st.issued) > n.lifetime {
-			delete(n.nonces, k)
-		}
-	}
-	for k := range n.nonces {
-		if len(n.nonces) < maxNonces*3/4 {
-			break
-		}
-		delete(n.nonces, k)
-	}
+func (n *nonceStore) mac(payload []byte) []byte {
+	m := hmac.New(sha256.New, n.secret)
+	m.Write(payload)
+	return m.Sum(nil)[:macSize]
 }
 
-// use records one use of nonce with count nc.
-func (n *nonceStore) use(nonce string, nc int) nonceVerdict {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	st, ok := n.nonces[nonce]
-	switch {
-	case !ok:
+// open reads a nonce's issue time and sequence number; ok is false unless
+// this store issued it.
+func (n *nonceStore) open(nonce string) (issued time.Time, seq uint64, ok bool) {
+	if len(nonce) != nonceHexSize {
+		return time.Time{}, 0, false
+	}
+	var b [nonceBytes]byte
+	if _, err := hex.Decode(b[:], []byte(nonce)); err != nil {
+		return time.Time{}, 0, false
+	}
+	if !hmac.Equal(b[16:], n.mac(b[:16])) {
+		return time.Time{}, 0, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(b[0:8]))), binary.BigEndian.Uint64(b[8:16]), true
+}
+
+// use records that key used nonce with count nc, after a right response.
+func (n *nonceStore) use(key, nonce string, nc int) nonceVerdict {
+	issued, seq, ok := n.open(nonce)
+	if !ok {
 		return nonceUnknown
-	case n.now().Sub(st.issued) > n.lifetime:
+	}
+	now := n.now()
+	if now.Sub(issued) > n.lifetime {
 		return nonceStale
-	case nc <= st.lastNC:
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	kn := n.used[key]
+	if kn == nil {
+		if len(n.used) >= maxTrackedKeys {
+			n.dropIdleKeys(now)
+		}
+		kn = &keyNonces{counts: map[uint64]nonceUse{}}
+		n.used[key] = kn
+	}
+	u, seen := kn.counts[seq]
+	switch {
+	case !seen && seq <= kn.floor:
+		return nonceForgotten
+	case seen && nc <= u.lastNC:
 		return nonceReplayed
 	}
-	st.lastNC = nc
+	kn.counts[seq] = nonceUse{issued: issued, lastNC: nc}
+	if issued.After(kn.newest) {
+		kn.newest = issued
+	}
+	if len(kn.counts) > maxNoncesPerKey {
+		kn.forget(now, n.lifetime)
+	}
 	return nonceOK
+}
+
+// forget drops a key's expired nonces and, if it still holds too many, its
+// oldest quarter, raising the floor past them.
+func (kn *keyNonces) forget(now time.Time, lifetime time.Duration) {
+	for seq, u := range kn.counts {
+		if now.Sub(u.issued) > lifetime {
+			delete(kn.counts, seq)
+		}
+	}
+	if len(kn.counts) <= maxNoncesPerKey*3/4 {
+		return
+	}
+	seqs := make([]uint64, 0, len(kn.counts))
+	for seq := range kn.counts {
+		seqs = append(seqs, seq)
+	}
+	slices.Sort(seqs)
+	drop := seqs[:len(seqs)-maxNoncesPerKey*3/4]
+	for _, seq := range drop {
+		delete(kn.counts, seq)
+	}
+	kn.floor = max(kn.floor, drop[len(drop)-1])
+}
+
+// dropIdleKeys forgets keys none of whose used nonces is still valid: their
+// floors no longer matter, since every nonce they could cover has expired.
+func (n *nonceStore) dropIdleKeys(now time.Time) {
+	for key, kn := range n.used {
+		if now.Sub(kn.newest) > n.lifetime {
+			delete(n.used, key)
+		}
+	}
+}
+
+// tracked reports how many keys and nonce counts the store holds, for tests
+// that bound its memory.
+func (n *nonceStore) tracked() (keys, counts int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, kn := range n.used {
+		counts += len(kn.counts)
+	}
+	return len(n.used), counts
 }
 
 // challenges renders WWW-Authenticate values, one per algorithm in the
@@ -161,12 +269,14 @@ func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy,
 	}
 	// The response is right; only now does the nonce count, so a wrong guess cannot burn it.
 	stale := !deviates(r, devDigestStaleFalse)
-	switch ns.use(cred.Nonce, cred.Nc) {
+	switch ns.use(auth.Key.ID, cred.Nonce, cred.Nc) {
 	case nonceUnknown:
 		// RFC 7616: a right response on a nonce the server does not know is stale.
-		return nil, challenge("The Digest nonce was not issued by this server, or has been forgotten.", stale)
+		return nil, challenge("The Digest nonce was not issued by this server.", stale)
 	case nonceStale:
 		return nil, challenge("The Digest nonce has expired.", stale)
+	case nonceForgotten:
+		return nil, challenge("The Digest nonce is older than the nonces this key has in use; retry with a fresh one.", stale)
 	case nonceReplayed:
 		if !deviates(r, devDigestReplayAccepted) {
 			return nil, challenge("The Digest nonce count was already used: replayed request.", false)

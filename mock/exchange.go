@@ -79,12 +79,16 @@ func (x *exchange) readBody() *failure {
 	if x.r.Body == nil || x.r.Body == http.NoBody {
 		return nil
 	}
+	tooLarge := &failure{kind: specs.InvalidBody, status: http.StatusRequestEntityTooLarge,
+		message: fmt.Sprintf("The request body is larger than %d bytes.", maxBody)}
+	if x.r.ContentLength > maxBody {
+		return tooLarge // declared too large: no need to read a byte of it
+	}
 	data, err := io.ReadAll(http.MaxBytesReader(x.w, x.r.Body, maxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return &failure{kind: specs.InvalidBody, status: http.StatusRequestEntityTooLarge,
-				message: fmt.Sprintf("The request body is larger than %d bytes.", maxBody)}
+			return tooLarge
 		}
 		return fail(specs.InvalidBody, "The request body could not be read: %v.", err)
 	}
@@ -108,35 +112,55 @@ func (x *exchange) jsonBody() (map[string]any, *failure) {
 	if err := dec.Decode(&body); err != nil {
 		return nil, fail(specs.InvalidBody, "The request body is not a JSON object: %v.", err)
 	}
-	if dec.More() {
+	if len(bytes.TrimSpace(x.body[dec.InputOffset():])) > 0 {
 		return nil, fail(specs.InvalidBody, "The request body has data after the JSON object.")
 	}
-	return normalizeNumbers(body).(map[string]any), nil
+	if body == nil {
+		return nil, fail(specs.InvalidBody, "The request body must be a JSON object, not null.")
+	}
+	v, err := normalizeNumbers(body)
+	if err != nil {
+		return nil, fail(specs.InvalidBody, "The request body has a number out of range: %v.", err)
+	}
+	return v.(map[string]any), nil
 }
 
-// normalizeNumbers turns json.Number into int64 or float64 as the value allows.
-func normalizeNumbers(v any) any {
+// normalizeNumbers turns json.Number into int64 or float64 as the value
+// allows; a number past float64's range is an error, not an infinity.
+func normalizeNumbers(v any) (any, error) {
+	var err error
 	switch x := v.(type) {
 	case map[string]any:
 		for k, e := range x {
-			x[k] = normalizeNumbers(e)
+			if x[k], err = normalizeNumbers(e); err != nil {
+				return nil, err
+			}
 		}
 	case []any:
 		for i, e := range x {
-			x[i] = normalizeNumbers(e)
+			if x[i], err = normalizeNumbers(e); err != nil {
+				return nil, err
+			}
 		}
 	case json.Number:
 		if i, err := x.Int64(); err == nil {
-			return i
+			return i, nil
 		}
-		f, _ := x.Float64()
-		return f
+		f, err := x.Float64()
+		if err != nil {
+			return nil, fmt.Errorf("%s", x)
+		}
+		return f, nil
 	}
-	return v
+	return v, nil
 }
 
-// writeFailure answers with the profile's error envelope for f.
+// writeFailure answers with the profile's error envelope for f. Its message
+// never carries a credential the request sent, whatever stage wrote it.
 func (s *Server) writeFailure(x *exchange, f *failure) {
+	if f.message != "" {
+		f.message = scrub(f.message, s.redact.secrets(x.r), s.redact.bodySecrets(x.body))
+	}
 	h := x.w.Header()
 	for _, c := range f.challenges {
 		h.Add("WWW-Authenticate", c)
@@ -151,8 +175,9 @@ func (s *Server) writeFailure(x *exchange, f *failure) {
 		return
 	}
 	st, body := x.profile.Errors.Render(f.kind, f.message, f.params...)
-	if f.status != 0 {
-		st = f.status
+	if f.status != 0 && f.status != st {
+		// The body's status agrees with the status line (MongoDB's "error": 413).
+		st, body = f.status, x.profile.Errors.RenderStatus(f.kind, f.status, f.message, f.params...)
 	}
 	st, body = s.deviateError(x, f, st, body)
 	if h.Get("Content-Type") == "" {

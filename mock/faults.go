@@ -95,6 +95,9 @@ func ParseFault(s string) (Fault, error) {
 		if err := dec.Decode(&f); err != nil {
 			return f, fmt.Errorf("fault %s: %v", s, err)
 		}
+		if len(strings.TrimSpace(s[dec.InputOffset():])) > 0 {
+			return f, fmt.Errorf("fault %s: data after the JSON object (one fault per --fault)", s)
+		}
 		return f, nil
 	}
 	for _, part := range strings.Split(s, ",") {

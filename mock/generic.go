@@ -71,7 +71,7 @@ func (s *Server) answerGeneric(x *exchange) *failure {
 		given, clientID := body[c.idField]
 		ds.mu.Lock()
 		if !clientID || given == nil {
-			uniqueID(&generator{plain: g, examples: g}, c.schema, c.idField, item, c.has)
+			uniqueID(&generator{plain: g, examples: g}, c, item)
 		}
 		rec, err := ds.record(item)
 		if err == nil {

@@ -84,6 +84,9 @@ type ring struct {
 	// list is the keys in creation order, rebuilt after every change: key
 	// lists read it without copying. Read-only.
 	list []Key
+	// privates are the hashes of the private keys (digest and basic) in
+	// use, so logs can recognise one wherever it is sent.
+	privates map[[sha256.Size]byte]bool
 }
 
 // changed rebuilds what the ring derives from its keys.
@@ -127,7 +130,7 @@ func NewStore(now func() time.Time) *Store {
 // Reset replaces a profile's users and keys with its fixtures.
 func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 	r := &ring{profile: p, users: map[string]*User{}, keys: map[string]*storedKey{},
-		bySecret: map[[sha256.Size]byte]string{}, byPublic: map[string]string{}}
+		bySecret: map[[sha256.Size]byte]string{}, byPublic: map[string]string{}, privates: map[[sha256.Size]byte]bool{}}
 	for _, u := range set.Users {
 		r.users[u.ID] = &User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
 			Active: fixtures.Bool(u.Active, true), APIAccess: fixtures.Bool(u.APIAccess, true)}
@@ -215,6 +218,7 @@ func (r *ring) add(k Key, secret, private string) error {
 			sk.private = private
 		}
 		sk.passHash = sha256.Sum256([]byte(private))
+		r.privates[sk.passHash] = true
 		r.byPublic[k.PublicKey] = k.ID
 	}
 	if secret != "" {
@@ -251,6 +255,7 @@ func (r *ring) remove(id string) {
 	}
 	if sk.PublicKey != "" {
 		delete(r.byPublic, sk.PublicKey)
+		delete(r.privates, sk.passHash)
 	}
 	delete(r.keys, id)
 	r.order = slices.DeleteFunc(r.order, func(x string) bool { return x == id })
@@ -299,6 +304,21 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 		return nil, false
 	}
 	return r.snapshot(sk), true
+}
+
+// Holds reports whether v is a secret of any profile's key, current or kept
+// working by a deviation: what redaction uses to recognise a key sent
+// under a name nobody documents.
+func (s *Store) Holds(v string) bool {
+	h := sha256.Sum256([]byte(v))
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.rings {
+		if _, ok := r.bySecret[h]; ok || r.privates[h] {
+			return true
+		}
+	}
+	return false
 }
 
 // First is the profile's oldest key: what a server that checks only a key's
@@ -479,7 +499,9 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			if sk.private != "" {
 				sk.private = private
 			}
+			delete(r.privates, sk.passHash)
 			sk.passHash = sha256.Sum256([]byte(private))
+			r.privates[sk.passHash] = true
 			secret = private
 			sk.Redacted = redact(specs.AuthDigest, private)
 		}

@@ -1,15 +1,15 @@
 package mock
 
 import (
-	"net/url"
 	"sync"
 	"time"
-
-	"github.com/opsconform/opsconform/specs"
 )
 
 // Request is one served request as the log keeps it: no headers and no
-// credentials, and any query parameter that carries a key is redacted.
+// credentials. Its URI passes through the server's redactor: any query
+// parameter a loaded security scheme reads or that has a common credential
+// name (in any letter case), and any value that is a key's secret or has a
+// token prefix, shows as REDACTED.
 type Request struct {
 	Time       time.Time `json:"time"`
 	Method     string    `json:"method"`
@@ -66,31 +66,9 @@ func (l *requestLog) reset() {
 	l.mu.Unlock()
 }
 
-// redactedURI is the request URI with every query parameter that any served
-// profile reads a key from replaced by REDACTED.
-func redactedURI(u *url.URL, profiles []*specs.Profile) string {
-	if u.RawQuery == "" {
-		return u.EscapedPath()
-	}
-	q := u.Query()
-	changed := false
-	for _, p := range profiles {
-		for _, sc := range p.Auth.Schemes {
-			if sc.In == "query" && q.Has(sc.Param) {
-				q.Set(sc.Param, "REDACTED")
-				changed = true
-			}
-		}
-	}
-	if !changed {
-		return u.RequestURI()
-	}
-	return u.EscapedPath() + "?" + q.Encode()
-}
-
 // record logs one exchange, to the ring and the logger.
 func (s *Server) record(x *exchange, start time.Time) {
-	rec := Request{Time: start.UTC(), Method: x.r.Method, URI: redactedURI(x.r.URL, s.profiles), Status: x.status,
+	rec := Request{Time: start.UTC(), Method: x.r.Method, URI: s.redact.uri(x.r.URL), Status: x.status,
 		DurationMS: float64(s.now().Sub(start).Microseconds()) / 1000}
 	if x.profile != nil {
 		rec.Profile = x.profile.Name

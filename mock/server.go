@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net/http"
 	"strings"
 	"sync"
@@ -34,6 +35,13 @@ type Options struct {
 	Logger *slog.Logger
 	// NoControl turns the control API off.
 	NoControl bool
+	// ControlToken, when set, must come as "Authorization: Bearer <token>"
+	// on every control API call but GET health: what a mock reachable from
+	// the network needs, since the control API mints keys and shows their
+	// secrets. Without it the control API is open, for loopback use, but
+	// still refuses what only a browser tricked by another site would send
+	// (see controlAccess).
+	ControlToken string
 	// TimeScale makes every rate-limit window this many times shorter (60
 	// turns a minute into a second); headers report the scaled seconds. 1 when 0.
 	TimeScale float64
@@ -57,6 +65,7 @@ type Server struct {
 	nonces   map[string]*nonceStore
 	fixtures map[string]*fixtures.Set
 	log      *slog.Logger
+	redact   *redactor // what every log line, journal entry and error message passes through
 	requests *requestLog
 	limiter  *limiter
 	control  http.Handler
@@ -86,6 +95,9 @@ func New(opts Options) (*Server, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler) // disabled: no line is even formatted
 	}
+	if ts := opts.TimeScale; ts < 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
+		return nil, fmt.Errorf("mock: time scale %g: want a positive factor (or 0 for none)", ts)
+	}
 	rt, err := newRouter(opts.Profiles)
 	if err != nil {
 		return nil, err
@@ -101,6 +113,7 @@ func New(opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.faults = faults
+	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
 		s.alternatives[p] = needsAlternatives(p)
@@ -177,7 +190,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				panic(v)
 			}
 			// A bug in the mock must not look like the vendor's behaviour: say so.
-			s.log.Error("mock: panic", "error", fmt.Sprint(v), "method", r.Method, "path", r.URL.Path)
+			s.log.Error("mock: panic", "error", scrub(fmt.Sprint(v), s.redact.secrets(r)), "method", r.Method, "uri", s.redact.uri(r.URL))
 			if x.status == 0 {
 				s.writeFailure(x, fail(specs.Internal, "opsconform mock: internal error: %v", v))
 			}
@@ -187,12 +200,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if f := s.serve(x); f != nil {
 		s.writeFailure(x, f)
 	}
+	drainUnread(x)
 }
 
-// serve is the pipeline, top to bottom: route, inject faults, authenticate,
-// authorize, limit, read and validate the request, answer (as the request
-// prefers, if it says).
+// serve is the pipeline, top to bottom: check the request's size, route,
+// inject faults, authenticate, authorize, limit, read and validate the
+// request, answer (as the request prefers, if it says).
 func (s *Server) serve(x *exchange) *failure {
+	if f := s.checkLimits(x); f != nil {
+		return f
+	}
 	if f := s.route(x); f != nil || x.op == nil {
 		return f // a failure, or an answer a deviation already wrote
 	}

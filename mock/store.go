@@ -81,6 +81,8 @@ type collection struct {
 	fix   fixtures.Collection // the fixture items and count
 	seed  uint64              // the seed its items are generated from
 	ready bool                // filled; guarded by the dataset's mu
+
+	unique *uniqueness // its identifying values ever given; guarded by the dataset's mu
 }
 
 func newCollection(name string, schema *base.Schema, idField string) *collection {

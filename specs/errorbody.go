@@ -113,6 +113,25 @@ func (e *Errors) Render(kind ErrorKind, message string, params ...string) (statu
 	return s.Status, body
 }
 
+// RenderStatus is Render for an answer whose status is not its kind's (413
+// for an oversized body, 431 for oversized headers): the body's $status and
+// $reason then agree with the status line, while the code stays the kind's.
+func (e *Errors) RenderStatus(kind ErrorKind, status int, message string, params ...string) []byte {
+	s := e.Spec(kind)
+	s.Status = status
+	if message == "" {
+		message = http.StatusText(status)
+	}
+	if params == nil {
+		params = []string{}
+	}
+	body, err := json.Marshal(fill(e.Template, s, message, params))
+	if err != nil {
+		panic(fmt.Sprintf("specs: error template does not marshal: %v", err))
+	}
+	return body
+}
+
 func fill(t any, s ErrorSpec, message string, params []string) any {
 	switch v := t.(type) {
 	case map[string]any:

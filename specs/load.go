@@ -52,7 +52,7 @@ func Load(file string, data []byte) (*Profile, error) {
 }
 
 func load(file string, data []byte, dir string) (*Profile, error) {
-	l := &loader{file: file, dir: dir}
+	l := &loader{file: file, dir: dir, marked: bytes.Contains(data, []byte("x-opsconform-"))}
 	if len(strings.TrimSpace(string(data))) == 0 {
 		return nil, l.errorf(nil, "the file is empty")
 	}
@@ -253,6 +253,7 @@ type loader struct {
 	file     string
 	dir      string // the directory relative file references resolve from; "" when they are refused
 	warnings []string
+	marked   bool // the file mentions x-opsconform- at all
 }
 
 // warnf records a warning at n's position.
@@ -315,6 +316,14 @@ func (l *loader) profile(m *v3.Document) (*Profile, error) {
 	p.choosePrimary()
 	if !p.Extended {
 		inferResources(p)
+	}
+	if p.Extended || l.marked {
+		// Only descriptions written for opsconform carry x-opsconform-* on
+		// schemas; walking every schema of a plain 13 MB spec would build
+		// what otherwise stays lazy.
+		if err := l.schemaExtensions(p, m); err != nil {
+			return nil, err
+		}
 	}
 	l.dialectWarnings(p)
 	p.Warnings = l.warnings

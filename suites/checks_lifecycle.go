@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 
@@ -104,9 +105,21 @@ func refusedKey(t *T, k Credential) {
 	refused(t, &http.Client{Transport: t.authTransport(k, t.rec), Timeout: t.env.timeout}, nil)
 }
 
+// ControlTokenEnv names the environment variable holding the mock's control
+// API token (opsconform mock --control-token), sent as a bearer token on
+// every control call when set.
+const ControlTokenEnv = "OPSCONFORM_CONTROL_TOKEN"
+
 // control calls the mock's control API.
 func control(t *T, method, path, body string, out any) {
-	resp, data := t.Raw(t.Client(""), method, "/__opsconform/"+path, nil, body)
+	var header http.Header
+	if tok := os.Getenv(ControlTokenEnv); tok != "" {
+		header = http.Header{"Authorization": {"Bearer " + tok}}
+		if !slices.Contains(t.rec.secrets, tok) {
+			t.rec.secrets = append(t.rec.secrets, tok)
+		}
+	}
+	resp, data := t.Raw(t.Client(""), method, "/__opsconform/"+path, header, body)
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		t.status, t.reason = reports.Error, fmt.Sprintf("control API %s %s: %d %s", method, path, resp.StatusCode, truncate(data))
 		panic(stopCheck{})

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -37,6 +36,7 @@ type mockOptions struct {
 	tls       bool
 	tlsCert   string
 	tlsKey    string
+	ctlToken  string
 }
 
 func mockCommand() *command {
@@ -47,19 +47,29 @@ func mockCommand() *command {
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Keys, users and starting data come from the embedded fixtures, or from
-<profile>.yaml files in --fixtures DIR; a spec without fixtures gets demo keys
-minted from --seed, printed with a curl line per security scheme. Generated
-data depends only on --seed.
+<profile>.yaml files in --fixtures DIR; a profile without a file there keeps
+its embedded fixtures, and the banner says which each profile uses. A spec
+without fixtures gets demo keys minted from --seed, printed with a curl line
+per security scheme. Generated data depends only on --seed.
 
 The control API lives under /__opsconform/: health, profiles, reset, requests,
 and per profile the demo credentials, keys (create, list, disable, enable, revoke, regenerate, expire,
 delete), their rate-limit budgets (read, reset) and users (deactivate, activate,
-disable-api, enable-api).
+disable-api, enable-api). On a loopback address it is open to local clients
+(not to other sites' pages in a browser); on an address other machines can
+reach, every call but health needs Authorization: Bearer TOKEN, with the
+token from --control-token, or made at start and printed in the banner.
 
 Rate limits are counted per key and operation class over the windows the specs
 document; --time-scale 60 makes a minute last a second, and every header
 reports the scaled seconds.
-One line per request goes to stderr, with secrets redacted (--quiet turns it off).
+One line per request goes to stderr, with secrets redacted (--quiet turns it off):
+any parameter a security scheme or common usage names a credential, and any
+known key wherever it is sent.
+
+Requests over 8 KiB of URI, 32 KiB of headers or 1 MiB of body get 414, 431
+or 413 in the vendor's envelope; on SIGINT or SIGTERM the mock stops taking
+connections and finishes the requests in flight (up to 10 s).
 
 --tls serves HTTPS with a self-signed certificate made at start (for localhost,
 127.0.0.1, ::1, the machine's name and the listening address); the banner
@@ -70,10 +80,11 @@ can use: a listener on 0.0.0.0 or [::] is shown through loopback.`,
 			o := &mockOptions{}
 			fs.StringVar(&o.addr, "addr", "127.0.0.1:8060", "address to listen on")
 			o.selection.register(fs)
-			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures to use instead of the embedded ones")
+			fs.StringVar(&o.fixtures, "fixtures", "", "directory of <profile>.yaml fixtures; a profile without a file there keeps its embedded ones")
 			fs.Int64Var(&o.seed, "seed", 1, "seed for generated data: the same seed gives byte-identical responses")
 			fs.BoolVar(&o.noControl, "no-control", false, "turn the /__opsconform/ control API off")
 			fs.BoolVar(&o.noCORS, "no-cors", false, "do not answer browsers' CORS preflights or send Access-Control-* headers (on by default, as in Prism)")
+			fs.StringVar(&o.ctlToken, "control-token", "", "require Authorization: Bearer `TOKEN` on the control API (but health); off loopback one is made and printed when not given")
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
@@ -89,10 +100,16 @@ can use: a listener on 0.0.0.0 or [::] is shown through loopback.`,
 	}
 }
 
+// shutdownGrace is how long a stopping mock keeps answering the requests in flight.
+const shutdownGrace = 10 * time.Second
+
 func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*mockOptions)
-	if o.timeScale <= 0 || o.timeScale > 1e6 {
+	if !(o.timeScale > 0 && o.timeScale <= 1e6) { // written so that NaN fails too
 		return usageError{fmt.Sprintf("--time-scale %g: want a factor above 0 and at most 1e6", o.timeScale)}
+	}
+	if _, _, err := net.SplitHostPort(o.addr); err != nil {
+		return usageError{fmt.Sprintf("--addr %q: want HOST:PORT, such as 127.0.0.1:8060", o.addr)}
 	}
 	ps, err := o.load()
 	if err != nil {
@@ -112,11 +129,15 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		}
 		fix = fixtures.Dir(o.fixtures)
 	}
+	ctlToken, ctlTokenMade, err := controlToken(o.ctlToken, o.addr)
+	if err != nil {
+		return err
+	}
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
 	if o.quiet {
 		logger = slog.New(slog.DiscardHandler)
 	}
-	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl,
+	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl, ControlToken: ctlToken,
 		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger})
 	if err != nil {
 		return err
@@ -147,13 +168,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		}
 		cert = &c
 	}
-	hs := &http.Server{
-		Handler:           srv,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-		MaxHeaderBytes:    64 << 10,
-	}
+	hs := mock.NewHTTPServer(srv)
 	scheme := "http"
 	var curlArgs []string
 	if cert != nil {
@@ -178,9 +193,18 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	fmt.Fprintln(out)
 	for _, p := range ps {
 		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, p.Auth.Describe())
+		if fix != nil {
+			fmt.Fprintf(out, "  %-20s fixtures: %s\n", "", fixtures.Origin(fix, p.Name))
+		}
 	}
 	if !o.noControl {
 		fmt.Fprintf(out, "  %-20s %s%s\n", "control API", base, mock.ControlPrefix)
+		switch {
+		case ctlTokenMade:
+			fmt.Fprintf(out, "  %-20s reachable from other machines: every call but health needs\n  %-20s Authorization: Bearer %s\n", "", "", ctlToken)
+		case ctlToken != "":
+			fmt.Fprintf(out, "  %-20s every call but health needs Authorization: Bearer <--control-token>\n", "")
+		}
 	}
 	for _, f := range faults {
 		what := string(f.Kind)
@@ -201,28 +225,12 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	fmt.Fprintln(out)
 
-	errc := make(chan error, 1)
-	go func() {
-		if cert != nil {
-			errc <- hs.ServeTLS(ln, "", "")
-			return
-		}
-		errc <- hs.Serve(ln)
-	}()
-	select {
-	case err := <-errc:
+	if err := mock.Serve(ctx, hs, ln, shutdownGrace); errors.Is(err, mock.ErrGraceExpired) {
+		fmt.Fprintf(errOut, "opsconform mock: stopped; %v\n", err)
+	} else if err != nil {
 		return err
-	case <-ctx.Done():
-		shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := hs.Shutdown(shutdown); err != nil {
-			return err
-		}
-		if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
 	}
+	return nil
 }
 
 // faultList reads --fault and --deviate into faults.
