@@ -243,7 +243,7 @@ func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *
 		return &authFailure{kind: specs.Forbidden, status: p.Access.APIDisabledStatus, message: "REST API access is disabled for this user."}
 	}
 	if p.Auth.BindTenant && k.Tenant != "" && !deviates(r, devTenantUnchecked) {
-		if host := requestHost(r); !sameTenant(host, k.Tenant) {
+		if host := requestHost(r); !specs.SameTenant(host, k.Tenant) {
 			return refuse(fmt.Sprintf("The REST API key does not belong to this tenant (%s).", host))
 		}
 	}
@@ -268,20 +268,6 @@ func requestHost(r *http.Request) string {
 		return h
 	}
 	return r.Host
-}
-
-// sameTenant compares a request's host with a key's tenant. The loopback
-// names (localhost, 127.0.0.1, [::1]) are one tenant: one machine.
-func sameTenant(host, tenant string) bool {
-	return strings.EqualFold(host, tenant) || isLoopbackName(host) && isLoopbackName(tenant)
-}
-
-func isLoopbackName(h string) bool {
-	h = strings.TrimSuffix(strings.Trim(h, "[]"), ".")
-	if ip := net.ParseIP(h); ip != nil {
-		return ip.IsLoopback()
-	}
-	return strings.EqualFold(h, "localhost")
 }
 
 // clientIP is the peer's address. Forwarding headers are not trusted: a key

@@ -176,7 +176,7 @@ func (e *env) mockKeyProblem(k Credential, resp *http.Response) string {
 		return fmt.Sprintf("the mock has this key (%s) disabled", mk.ID)
 	case mk.Expires != nil && !now.Before(*mk.Expires):
 		return fmt.Sprintf("the mock has this key (%s) expired on %s", mk.ID, mk.Expires.UTC().Format(time.RFC3339))
-	case e.profile.Auth.BindTenant && mk.Tenant != "" && !sameTenant(e.target.Hostname(), mk.Tenant):
+	case e.profile.Auth.BindTenant && mk.Tenant != "" && !specs.SameTenant(e.target.Hostname(), mk.Tenant):
 		return fmt.Sprintf("the mock has this key (%s) bound to tenant %s, and this run reaches it as %s: use --target %s://%s",
 			mk.ID, mk.Tenant, e.target.Hostname(), e.target.Scheme, net.JoinHostPort(mk.Tenant, e.target.Port()))
 	case !mk.has("full"):
@@ -201,20 +201,6 @@ func (e *env) mockKeyProblem(k Credential, resp *http.Response) string {
 		}
 	}
 	return ""
-}
-
-// sameTenant compares hosts as the mock does: the loopback names
-// (localhost, 127.0.0.1, ::1) are one tenant.
-func sameTenant(host, tenant string) bool {
-	return strings.EqualFold(host, tenant) || isLoopbackName(host) && isLoopbackName(tenant)
-}
-
-func isLoopbackName(h string) bool {
-	h = strings.TrimSuffix(strings.Trim(h, "[]"), ".")
-	if ip := net.ParseIP(h); ip != nil {
-		return ip.IsLoopback()
-	}
-	return strings.EqualFold(h, "localhost")
 }
 
 // netError marks an error of the connection layer, below any credential's
