@@ -38,6 +38,7 @@ type Key struct {
 	PublicKey   string     `json:"publicKey,omitempty"`
 	Enabled     bool       `json:"enabled"`
 	Revoked     bool       `json:"revoked"`
+	RevokedAt   *time.Time `json:"revokedAt,omitempty"` // when the control API revoked it; nil for fixtures' revoked keys
 	Created     time.Time  `json:"created"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	Labels      []string   `json:"labels,omitempty"`
@@ -87,7 +88,21 @@ type ring struct {
 	// privates are the hashes of the private keys (digest and basic) in
 	// use, so logs can recognise one wherever it is sent.
 	privates map[[sha256.Size]byte]bool
+	// lengths has a bit for the length of every secret and private key the
+	// ring ever held: a value of another length is no secret, unhashed.
+	lengths secretLengths
 }
+
+// secretLengths is a set of lengths; lengths past its range are all in it.
+type secretLengths [8]uint64
+
+func (l *secretLengths) add(n int) {
+	if n < len(l)*64 {
+		l[n/64] |= 1 << (n % 64)
+	}
+}
+
+func (l *secretLengths) has(n int) bool { return n >= len(l)*64 || l[n/64]&(1<<(n%64)) != 0 }
 
 // changed rebuilds what the ring derives from its keys.
 func (r *ring) changed() {
@@ -220,6 +235,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		sk.passHash = sha256.Sum256([]byte(private))
 		r.privates[sk.passHash] = true
 		r.byPublic[k.PublicKey] = k.ID
+		r.lengths.add(len(private))
 	}
 	if secret != "" {
 		if p := a.TokenPrefix; p != "" && a.Mode == specs.AuthBearer && !strings.HasPrefix(secret, p) {
@@ -231,6 +247,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		}
 		sk.secretHash, sk.hasSecret = h, true
 		r.bySecret[h] = k.ID
+		r.lengths.add(len(secret))
 	}
 	if secret != "" {
 		sk.Redacted = redact(specs.AuthBearer, secret)
@@ -310,11 +327,27 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 // working by a deviation: what redaction uses to recognise a key sent
 // under a name nobody documents.
 func (s *Store) Holds(v string) bool {
+	if !s.MayHold(len(v)) {
+		return false
+	}
 	h := sha256.Sum256([]byte(v))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range s.rings {
 		if _, ok := r.bySecret[h]; ok || r.privates[h] {
+			return true
+		}
+	}
+	return false
+}
+
+// MayHold reports whether some key's secret ever had n bytes: when not, no
+// value of that length is a secret, and redaction need not hash it.
+func (s *Store) MayHold(n int) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, r := range s.rings {
+		if r.lengths.has(n) {
 			return true
 		}
 	}
@@ -502,6 +535,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			delete(r.privates, sk.passHash)
 			sk.passHash = sha256.Sum256([]byte(private))
 			r.privates[sk.passHash] = true
+			r.lengths.add(len(private))
 			secret = private
 			sk.Redacted = redact(specs.AuthDigest, private)
 		}
@@ -514,6 +548,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
+			r.lengths.add(len(secret))
 			sk.Redacted = redact(specs.AuthBearer, secret)
 		}
 		out = sk.Key
