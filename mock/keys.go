@@ -88,21 +88,10 @@ type ring struct {
 	// privates are the hashes of the private keys (digest and basic) in
 	// use, so logs can recognise one wherever it is sent.
 	privates map[[sha256.Size]byte]bool
-	// lengths has a bit for the length of every secret and private key the
-	// ring ever held: a value of another length is no secret, unhashed.
-	lengths secretLengths
+	// filter rules out values that are none of the secrets and private
+	// keys the ring ever held, cheaply (see secretFilter).
+	filter secretFilter
 }
-
-// secretLengths is a set of lengths; lengths past its range are all in it.
-type secretLengths [8]uint64
-
-func (l *secretLengths) add(n int) {
-	if n < len(l)*64 {
-		l[n/64] |= 1 << (n % 64)
-	}
-}
-
-func (l *secretLengths) has(n int) bool { return n >= len(l)*64 || l[n/64]&(1<<(n%64)) != 0 }
 
 // changed rebuilds what the ring derives from its keys.
 func (r *ring) changed() {
@@ -123,6 +112,19 @@ type Store struct {
 	// rev counts changes to any key or user, so what is derived from them
 	// (encoded key views) knows when it is stale.
 	rev atomic.Uint64
+	// filter is every ring's secretFilter in one, rebuilt on every change
+	// and read without the lock.
+	filter atomic.Pointer[secretFilter]
+}
+
+// bump marks a change to keys or users; the caller holds s.mu.
+func (s *Store) bump() {
+	s.rev.Add(1)
+	f := &secretFilter{}
+	for _, r := range s.rings {
+		f.union(&r.filter)
+	}
+	s.filter.Store(f)
 }
 
 // Rev is the store's revision: it grows with every change to a key or user.
@@ -177,7 +179,7 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 	r.changed()
 	s.mu.Lock()
 	s.rings[p.Name] = r
-	s.rev.Add(1)
+	s.bump()
 	s.mu.Unlock()
 	return nil
 }
@@ -235,7 +237,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		sk.passHash = sha256.Sum256([]byte(private))
 		r.privates[sk.passHash] = true
 		r.byPublic[k.PublicKey] = k.ID
-		r.lengths.add(len(private))
+		r.filter.add(private)
 	}
 	if secret != "" {
 		if p := a.TokenPrefix; p != "" && a.Mode == specs.AuthBearer && !strings.HasPrefix(secret, p) {
@@ -247,7 +249,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		}
 		sk.secretHash, sk.hasSecret = h, true
 		r.bySecret[h] = k.ID
-		r.lengths.add(len(secret))
+		r.filter.add(secret)
 	}
 	if secret != "" {
 		sk.Redacted = redact(specs.AuthBearer, secret)
@@ -327,7 +329,7 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 // working by a deviation: what redaction uses to recognise a key sent
 // under a name nobody documents.
 func (s *Store) Holds(v string) bool {
-	if !s.MayHold(len(v)) {
+	if f := s.filter.Load(); f == nil || !f.mayHold(v) {
 		return false
 	}
 	h := sha256.Sum256([]byte(v))
@@ -335,19 +337,6 @@ func (s *Store) Holds(v string) bool {
 	defer s.mu.RUnlock()
 	for _, r := range s.rings {
 		if _, ok := r.bySecret[h]; ok || r.privates[h] {
-			return true
-		}
-	}
-	return false
-}
-
-// MayHold reports whether some key's secret ever had n bytes: when not, no
-// value of that length is a secret, and redaction need not hash it.
-func (s *Store) MayHold(n int) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	for _, r := range s.rings {
-		if r.lengths.has(n) {
 			return true
 		}
 	}
@@ -464,7 +453,7 @@ func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
 		return Key{}, "", err
 	}
 	r.changed()
-	s.rev.Add(1)
+	s.bump()
 	if secret == "" {
 		secret = private
 	}
@@ -535,7 +524,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			delete(r.privates, sk.passHash)
 			sk.passHash = sha256.Sum256([]byte(private))
 			r.privates[sk.passHash] = true
-			r.lengths.add(len(private))
+			r.filter.add(private)
 			secret = private
 			sk.Redacted = redact(specs.AuthDigest, private)
 		}
@@ -548,7 +537,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
-			r.lengths.add(len(secret))
+			r.filter.add(secret)
 			sk.Redacted = redact(specs.AuthBearer, secret)
 		}
 		out = sk.Key
@@ -570,7 +559,7 @@ func (s *Store) update(profile, id string, fn func(r *ring, k *storedKey) error)
 	}
 	err := fn(r, sk)
 	r.changed()
-	s.rev.Add(1)
+	s.bump()
 	return err
 }
 

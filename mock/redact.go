@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/opsconform/opsconform/specs"
 )
@@ -43,9 +44,10 @@ type redactor struct {
 	names    map[string]bool   // folded names
 	prefixes []string          // bearer token prefixes ("om_")
 	known    func(string) bool // whether a value is a key's secret; nil for none
-	// knownLen reports whether a secret may have n bytes, so that values
-	// of other lengths are not looked up (hashed); nil when any may.
-	knownLen func(n int) bool
+	// filter rules values out cheaply before known looks them up (a
+	// cryptographic hash under a lock): the store's, read without a lock;
+	// nil when nothing is ruled out.
+	filter *atomic.Pointer[secretFilter]
 }
 
 func newRedactor(profiles []*specs.Profile, known func(string) bool) *redactor {
@@ -149,11 +151,11 @@ func (rd *redactor) isSecret(v string) bool {
 			return true
 		}
 	}
-	return rd.known != nil && (rd.knownLen == nil || rd.knownLen(len(v))) && rd.known(v)
+	return rd.known != nil && rd.known(v)
 }
 
-// isSecretBytes is isSecret for bytes; it allocates only for a value of a
-// length some secret has.
+// isSecretBytes is isSecret for bytes; it allocates only for a value that
+// the filter does not rule out.
 func (rd *redactor) isSecretBytes(v []byte) bool {
 	if len(v) < minSecret {
 		return false
@@ -163,7 +165,15 @@ func (rd *redactor) isSecretBytes(v []byte) bool {
 			return true
 		}
 	}
-	return rd.known != nil && (rd.knownLen == nil || rd.knownLen(len(v))) && rd.known(string(v))
+	if rd.known == nil {
+		return false
+	}
+	if rd.filter != nil {
+		if f := rd.filter.Load(); f == nil || !f.mayHoldBytes(v) {
+			return false
+		}
+	}
+	return rd.known(string(v))
 }
 
 // query returns a raw query string with the value of every credential

@@ -18,7 +18,7 @@ import (
 
 // bodyMargin is how far past its cap a body is read, so that a secret the
 // cap cuts is still recognised whole, not shown in part.
-const bodyMargin = 512
+const bodyMargin = 256
 
 // wordSep marks the bytes that separate words in free text. Characters a
 // token or a password may hold (letters, digits, -._~+/ and most
@@ -69,33 +69,44 @@ func isJSON(body []byte, contentType string) bool {
 
 // appendWords appends b with every word that is a secret replaced.
 func (rd *redactor) appendWords(dst, b []byte) []byte {
-	for i := 0; i < len(b); {
-		start := i
+	dst, last, _ := rd.redactWords(dst, b, 0, len(b), 0)
+	return append(dst, b[last:]...)
+}
+
+// redactWords replaces the secret words of b[from:to] and counts its
+// words. It copies lazily: b[last:] is what has not been copied to dst
+// yet, and only a replacement copies, so a body without secrets is read,
+// not rewritten, word by word.
+func (rd *redactor) redactWords(dst, b []byte, from, to, last int) (_ []byte, _ int, words int) {
+	for i := from; i < to; {
 		if wordSep[b[i]] {
-			for i < len(b) && wordSep[b[i]] {
-				i++
-			}
-			dst = append(dst, b[start:i]...)
+			i++
 			continue
 		}
-		for i < len(b) && !wordSep[b[i]] {
+		words++
+		start := i
+		for i < to && !wordSep[b[i]] {
 			i++
+		}
+		if i-start < minSecret {
+			continue
 		}
 		// A secret ending in base64's "=" padding is a word with its padding.
 		padded := i
-		for padded < len(b) && b[padded] == '=' {
+		for padded < to && b[padded] == '=' {
 			padded++
 		}
 		switch {
 		case rd.isSecretBytes(b[start:i]):
-			dst = append(dst, Redacted...)
 		case padded > i && rd.isSecretBytes(b[start:padded]):
-			dst, i = append(dst, Redacted...), padded
+			i = padded
 		default:
-			dst = append(dst, b[start:i]...)
+			continue
 		}
+		dst = append(append(dst, b[last:start]...), Redacted...)
+		last = i
 	}
-	return dst
+	return dst, last, words
 }
 
 // hasSecretWord reports whether any word of s is a secret.
@@ -146,60 +157,51 @@ const maxJSONDepth = 64
 // copied as it is.
 func (rd *redactor) appendJSON(dst, b []byte) []byte {
 	var sc jsonScan
+	last := 0 // b[last:] is not copied yet: only replacements copy
+	replace := func(from, to int, with string) {
+		dst = append(append(dst, b[last:from]...), with...)
+		last = to
+	}
 	for i := 0; i < len(b); {
-		c := b[i]
-		switch {
+		switch c := b[i]; {
 		case c == '"':
 			end, escaped := jsonStringEnd(b, i+1)
 			raw := b[i+1 : end]
 			next := min(end+1, len(b))
-			if t := sc.top(); sc.depth > 0 && !t.array && end < len(b) && followedByColon(b, next) {
-				if escaped {
-					sc.keySensitive = t.sensitive || rd.sensitiveName(jsonText(raw, true))
-				} else {
-					sc.keySensitive = t.sensitive || rd.sensitiveNameBytes(raw)
-				}
-				dst = append(dst, b[i:next]...)
+			if !sc.cur.array && sc.depth > 0 && end < len(b) && followedByColon(b, next) {
+				sc.keySensitive = sc.cur.sensitive || sc.names.lookup(rd, raw, escaped)
 				i = next
 				continue
 			}
 			switch {
 			case sc.valueSensitive():
-				dst = append(dst, `"`+Redacted+`"`...)
+				replace(i, next, `"`+Redacted+`"`)
 			case escaped:
 				// Escapes could hide a secret from a plain look: judge the decoded text.
 				if text := jsonText(raw, true); rd.isSecret(text) || rd.hasSecretWord(text) {
-					dst = append(dst, `"`+Redacted+`"`...)
-				} else {
-					dst = append(dst, b[i:next]...)
+					replace(i, next, `"`+Redacted+`"`)
 				}
 			case len(raw) < minSecret:
-				dst = append(dst, b[i:next]...)
-			case rd.isSecretBytes(raw):
-				dst = append(dst, `"`+Redacted+`"`...)
 			default:
-				dst = rd.appendWords(append(dst, '"'), raw)
-				if end < len(b) {
-					dst = append(dst, '"')
+				before := len(dst)
+				var words int
+				dst, last, words = rd.redactWords(dst, b, i+1, end, last)
+				// A secret with separators in it (a password with a space) is a value, not a word.
+				if words > 1 && len(dst) == before && rd.isSecretBytes(raw) {
+					replace(i, next, `"`+Redacted+`"`)
 				}
 			}
 			i = next
 		case c == '{' || c == '[':
 			sc.push(jsonFrame{array: c == '[', sensitive: sc.valueSensitive()})
-			dst = append(dst, c)
 			i++
 		case c == '}' || c == ']':
-			if sc.depth > 0 {
-				sc.depth--
-			}
-			sc.keySensitive = false
-			dst = append(dst, c)
+			sc.pop()
 			i++
 		case c == ',':
-			if !sc.top().array {
+			if !sc.cur.array {
 				sc.keySensitive = false
 			}
-			dst = append(dst, c)
 			i++
 		case c == '-' || c >= '0' && c <= '9':
 			start := i
@@ -207,44 +209,68 @@ func (rd *redactor) appendJSON(dst, b []byte) []byte {
 				i++
 			}
 			if sc.valueSensitive() {
-				dst = append(dst, `"`+Redacted+`"`...)
-			} else {
-				dst = append(dst, b[start:i]...)
+				replace(start, i, `"`+Redacted+`"`)
 			}
 		default:
-			dst = append(dst, c)
 			i++
 		}
 	}
-	return dst
+	return append(dst, b[last:]...)
 }
 
 // jsonScan is where appendJSON is in the nesting of a JSON text.
 type jsonScan struct {
 	stack        [maxJSONDepth]jsonFrame
-	depth        int  // levels open; stack[min(depth, maxJSONDepth)-1] is the innermost tracked
-	keySensitive bool // the member being read has a credential name
+	depth        int       // levels open; stack[min(depth, maxJSONDepth)-1] is the innermost tracked
+	cur          jsonFrame // the innermost level; the zero frame at the top
+	keySensitive bool      // the member being read has a credential name
+	names        nameCache
 }
 
-func (sc *jsonScan) top() jsonFrame {
-	if sc.depth == 0 {
-		return jsonFrame{}
+// nameCache remembers whether recent member names are credential names,
+// in slots picked by length and first and last letters: the items of a
+// list repeat the same few names.
+type nameCache struct {
+	names   [32][]byte // slices of the text being scanned
+	verdict [32]bool
+}
+
+func (c *nameCache) lookup(rd *redactor, raw []byte, escaped bool) bool {
+	if escaped || len(raw) == 0 {
+		return rd.sensitiveName(jsonText(raw, escaped))
 	}
-	return sc.stack[min(sc.depth, maxJSONDepth)-1]
+	slot := (len(raw)*7 + int(raw[0])*3 + int(raw[len(raw)-1])) & 31
+	if n := c.names[slot]; n != nil && string(n) == string(raw) {
+		return c.verdict[slot]
+	}
+	v := rd.sensitiveNameBytes(raw)
+	c.names[slot], c.verdict[slot] = raw, v
+	return v
 }
 
 func (sc *jsonScan) push(f jsonFrame) {
 	if sc.depth < maxJSONDepth {
 		sc.stack[sc.depth] = f
+		sc.cur = f
 	}
 	sc.depth++
 	sc.keySensitive = false
 }
 
+func (sc *jsonScan) pop() {
+	if sc.depth > 0 {
+		sc.depth--
+	}
+	sc.cur = jsonFrame{}
+	if sc.depth > 0 {
+		sc.cur = sc.stack[min(sc.depth, maxJSONDepth)-1]
+	}
+	sc.keySensitive = false
+}
+
 // valueSensitive reports whether the value being read is to be redacted.
 func (sc *jsonScan) valueSensitive() bool {
-	t := sc.top()
-	return t.sensitive || !t.array && sc.depth > 0 && sc.keySensitive
+	return sc.cur.sensitive || !sc.cur.array && sc.depth > 0 && sc.keySensitive
 }
 
 // jsonStringEnd finds the closing quote of a string whose content starts
@@ -257,16 +283,17 @@ func jsonStringEnd(b []byte, i int) (end int, escaped bool) {
 			return len(b), escaped || bytes.IndexByte(b[i:], '\\') >= 0
 		}
 		j += i
+		if bytes.IndexByte(b[i:j], '\\') < 0 {
+			return j, escaped
+		}
+		escaped = true
 		// The quote is escaped when an odd number of backslashes precede it.
 		n := 0
 		for k := j - 1; k >= i && b[k] == '\\'; k-- {
 			n++
 		}
-		if bytes.IndexByte(b[i:j], '\\') >= 0 {
-			escaped = true
-		}
 		if n%2 == 0 {
-			return j, escaped
+			return j, true
 		}
 		i = j + 1
 	}

@@ -17,7 +17,7 @@ const (
 	JournalSize = 512
 	// JournalBodyCap is how much of a request's and of a response's body
 	// an entry keeps, secrets redacted.
-	JournalBodyCap = 4 << 10
+	JournalBodyCap = 2 << 10
 )
 
 // Request is one served request as the journal keeps it, passed through the

@@ -115,7 +115,7 @@ func New(opts Options) (*Server, error) {
 	}
 	s.faults = faults
 	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
-	s.redact.knownLen = s.keys.MayHold
+	s.redact.filter = &s.keys.filter
 	s.journal = newJournal(s.redact, JournalSize)
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
