@@ -96,10 +96,17 @@ func (rd *redactor) redactWords(dst, b []byte, from, to, last int) (_ []byte, _ 
 		for padded < to && b[padded] == '=' {
 			padded++
 		}
+		// Or a word a sentence ends: "… KEY."
+		trimmed := i
+		for trimmed > start && (b[trimmed-1] == '.' || b[trimmed-1] == '!' || b[trimmed-1] == '*') {
+			trimmed--
+		}
 		switch {
 		case rd.isSecretBytes(b[start:i]):
 		case padded > i && rd.isSecretBytes(b[start:padded]):
 			i = padded
+		case trimmed < i && rd.isSecretBytes(b[start:trimmed]):
+			i = trimmed
 		default:
 			continue
 		}
@@ -124,7 +131,8 @@ func (rd *redactor) hasSecretWord(s string) bool {
 		for padded < len(s) && s[padded] == '=' {
 			padded++
 		}
-		if rd.isSecret(s[start:i]) || padded > i && rd.isSecret(s[start:padded]) {
+		trimmed := strings.TrimRight(s[start:i], ".!*")
+		if rd.isSecret(s[start:i]) || padded > i && rd.isSecret(s[start:padded]) || rd.isSecret(trimmed) {
 			return true
 		}
 	}
