@@ -76,6 +76,16 @@
   }
   const $ = (sel) => document.querySelector(sel);
 
+  // rerender replaces a table's rows only when what they show changed, so a
+  // refresh never swaps a button out from under a click.
+  const shown = new Map();
+  function rerender(tbody, data, rows) {
+    const key = JSON.stringify(data);
+    if (shown.get(tbody) === key) return;
+    shown.set(tbody, key);
+    tbody.replaceChildren(...rows());
+  }
+
   function setConn(ok, why) {
     const c = $('#conn');
     c.className = 'conn ' + (ok ? 'live' : 'down');
@@ -292,10 +302,11 @@
     const find = $('#keys-find').value.trim().toLowerCase();
     const matching = (keys || []).filter((k) => !find ||
       [k.id, k.name, k.owner, k.description, (k.labels || []).join(' ')].some((v) => (v || '').toLowerCase().includes(find)));
-    const shown = matching.slice(0, KEYS_SHOWN);
-    $('#keys-rows').replaceChildren(...shown.map((k) => keyRow(profile, k, (budgets || {})[k.id] || [])));
-    $('#keys-count').textContent = matching.length > shown.length
-      ? shown.length + ' of ' + matching.length + ' keys shown: narrow with Find'
+    const some = matching.slice(0, KEYS_SHOWN);
+    const budgetsOf = (k) => (budgets || {})[k.id] || [];
+    rerender($('#keys-rows'), [profile, some, some.map(budgetsOf)], () => some.map((k) => keyRow(profile, k, budgetsOf(k))));
+    $('#keys-count').textContent = matching.length > some.length
+      ? some.length + ' of ' + matching.length + ' keys shown: narrow with Find'
       : matching.length + ' keys';
   }
 
@@ -387,7 +398,7 @@
 
   async function loadFaults() {
     const { data } = await api('GET', 'faults');
-    $('#faults-rows').replaceChildren(...(data || []).map((f) => el('tr', { 'data-fault': f.id },
+    rerender($('#faults-rows'), data, () => (data || []).map((f) => el('tr', { 'data-fault': f.id },
       el('td', { class: 'mono', text: f.id }),
       el('td', { text: f.kind }),
       el('td', { class: 'mono', text: faultDoes(f) }),
