@@ -35,6 +35,9 @@ func chromiumPath() string {
 func browser(t *testing.T) context.Context {
 	t.Helper()
 	path := chromiumPath()
+	if path == "" && os.Getenv("CI") == "true" {
+		t.Fatal("no Chromium on PATH in CI: .ci/run installs Debian's chromium for the web console's browser test")
+	}
 	if path == "" {
 		t.Skip("no Chromium on PATH (Debian: apt-get install chromium; or set OPSCONFORM_CHROMIUM): the web console's browser test needs one")
 	}
