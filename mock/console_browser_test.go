@@ -236,7 +236,7 @@ func value[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 // script runs JavaScript in the page for its effect.
 func script(js string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
-		_, err := chromedp.Evaluate[bool]("(() => { " + js + "; return true; })()")(ctx, t)
+		_, err := chromedp.Evaluate[bool]("(() => { "+js+"; return true; })()")(ctx, t)
 		return chromedp.Void{}, err
 	}
 }

@@ -227,13 +227,8 @@ func unescapeOr(s string) string {
 	return s
 }
 
-// path returns an escaped path with any segment that is a credential by
-// value replaced by REDACTED.
-func (rd *redactor) path(escaped string) string {
-	return string(rd.appendPath(make([]byte, 0, len(escaped)), escaped))
-}
-
-// appendPath appends path(escaped) to dst.
+// appendPath appends an escaped path to dst with any segment that is a
+// credential by value replaced by REDACTED.
 func (rd *redactor) appendPath(dst []byte, escaped string) []byte {
 	for {
 		seg, rest, more := strings.Cut(escaped, "/")
