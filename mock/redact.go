@@ -278,7 +278,9 @@ func (rd *redactor) header(name, value string) string {
 // shown before REDACTED (the scheme, or nothing). A value is a credential
 // when any word of it is a secret, not only the last.
 func (rd *redactor) headerShown(name, value string) (shown string, redacted bool) {
-	if !rd.sensitiveName(name) && !rd.sensitiveValue(value) && !rd.hasSecretWord(value) {
+	// Every word of the value, and the value whole (a secret with a space
+	// in it): the words cover what sensitiveValue looks at after "= :".
+	if !rd.sensitiveName(name) && !rd.isSecret(value) && !rd.hasSecretWord(value) {
 		return value, false
 	}
 	if scheme, _, ok := strings.Cut(value, " "); ok && scheme != "" && !strings.Contains(scheme, "=") && !rd.isSecret(scheme) {
