@@ -77,9 +77,9 @@ func (s *Server) authenticateBearer(p *specs.Profile, r *http.Request) (*Authent
 	values := r.Header.Values("Authorization")
 	switch {
 	case len(values) == 0:
-		return nil, &authFailure{kind: specs.Unauthenticated, challenges: []string{realm}}
+		return nil, (&authFailure{kind: specs.Unauthenticated, challenges: []string{realm}}).because(ReasonCredentialsMissing, "no Authorization header")
 	case len(values) > 1:
-		return nil, invalid("Send one Authorization header, not several.")
+		return nil, invalid("Send one Authorization header, not several.").because(ReasonCredentialsMalformed, "%d Authorization headers", len(values))
 	}
 	scheme, token, found := strings.Cut(values[0], " ")
 	if deviates(r, devWrongSchemeAccepted) && strings.EqualFold(scheme, "Basic") {
@@ -90,20 +90,20 @@ func (s *Server) authenticateBearer(p *specs.Profile, r *http.Request) (*Authent
 	}
 	switch {
 	case !found || !strings.EqualFold(scheme, "Bearer"):
-		return nil, invalid("The Authorization header must read: Bearer <API key>.")
+		return nil, invalid("The Authorization header must read: Bearer <API key>.").because(ReasonCredentialsMalformed, "Authorization scheme is not Bearer")
 	case token == "" || strings.HasPrefix(token, " "):
-		return nil, invalid("Exactly one space must separate Bearer from the API key.")
+		return nil, invalid("Exactly one space must separate Bearer from the API key.").because(ReasonCredentialsMalformed, "not exactly one space after Bearer")
 	case !isToken68(token):
-		return nil, invalid("The API key contains characters a bearer token cannot.")
+		return nil, invalid("The API key contains characters a bearer token cannot.").because(ReasonCredentialsMalformed, "the token has characters a bearer token cannot")
 	case p.Auth.TokenPrefix != "" && !strings.HasPrefix(token, p.Auth.TokenPrefix):
-		return nil, invalid(fmt.Sprintf("API keys start with %s.", p.Auth.TokenPrefix))
+		return nil, invalid(fmt.Sprintf("API keys start with %s.", p.Auth.TokenPrefix)).because(ReasonCredentialsMalformed, "the token does not start with %s", p.Auth.TokenPrefix)
 	}
 	auth, ok := s.keys.BySecret(p.Name, token)
 	if !ok && deviates(r, devFormatOnlyValidation) && issuedForm(p, token) {
 		auth, ok = s.keys.First(p.Name)
 	}
 	if !ok {
-		return nil, invalid("")
+		return nil, invalid("").because(ReasonKeyUnknown, "unknown key")
 	}
 	return auth, nil
 }
@@ -144,7 +144,8 @@ func (s *Server) authenticateAPIKey(p *specs.Profile, op *specs.Operation, r *ht
 			continue
 		}
 		if len(vals) > 1 {
-			return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("Send the key once, not %d times in %s %s.", len(vals), sc.In, sc.Param)}
+			return nil, nil, (&authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("Send the key once, not %d times in %s %s.", len(vals), sc.In, sc.Param)}).
+				because(ReasonCredentialsMalformed, "key sent %d times in %s %s", len(vals), sc.In, sc.Param)
 		}
 		if accepts(op, sc) || presented == nil {
 			presented, value = sc, vals[0]
@@ -162,28 +163,31 @@ func (s *Server) authenticateAPIKey(p *specs.Profile, op *specs.Operation, r *ht
 		}
 	}
 	if presented == nil {
-		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: "No API key: send it in " + where(op) + "."}
+		return nil, nil, (&authFailure{kind: specs.Unauthenticated, message: "No API key: send it in " + where(op) + "."}).
+			because(ReasonCredentialsMissing, "no key in %s", where(op))
 	}
 	alt := alternativeFor(op, presented)
 	if alt == nil && deviates(r, devQueryKeyEverywhere) {
 		alt = firstAlternative(op)
 	}
 	if alt == nil {
-		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("This endpoint does not accept the key in %s %s; send it in %s.", presented.In, presented.Param, where(op))}
+		return nil, nil, (&authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("This endpoint does not accept the key in %s %s; send it in %s.", presented.In, presented.Param, where(op))}).
+			because(ReasonCredentialsMisplaced, "key in %s %s, which %s does not accept (%s only)", presented.In, presented.Param, op.ID, where(op))
 	}
 	key, ok := cutFormat(presented.Format, value)
 	if token, bearer := strings.CutPrefix(value, "Bearer "); !ok && bearer && deviates(r, devWrongSchemeAccepted) {
 		key, ok = token, true
 	}
 	if !ok {
-		return nil, nil, &authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("The %s %s must read %s.", presented.In, presented.Param, strings.ReplaceAll(presented.Format, "{key}", "<key>"))}
+		return nil, nil, (&authFailure{kind: specs.Unauthenticated, message: fmt.Sprintf("The %s %s must read %s.", presented.In, presented.Param, strings.ReplaceAll(presented.Format, "{key}", "<key>"))}).
+			because(ReasonCredentialsMalformed, "%s %s does not read %s", presented.In, presented.Param, strings.ReplaceAll(presented.Format, "{key}", "<key>"))
 	}
 	auth, found := s.keys.BySecret(p.Name, key)
 	if !found && deviates(r, devFormatOnlyValidation) && issuedForm(p, key) {
 		auth, found = s.keys.First(p.Name)
 	}
 	if !found {
-		return nil, nil, &authFailure{kind: specs.Unauthenticated}
+		return nil, nil, (&authFailure{kind: specs.Unauthenticated}).because(ReasonKeyUnknown, "unknown key in %s %s", presented.In, presented.Param)
 	}
 	return auth, alt, nil
 }
@@ -229,22 +233,30 @@ func cutFormat(format, value string) (string, bool) {
 // except a user whose API access is off, which gets the profile's status.
 func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *authFailure {
 	k := &a.Key
-	refuse := func(msg string) *authFailure { return &authFailure{kind: specs.Unauthenticated, message: msg} }
+	refuse := func(msg string) *authFailure {
+		return &authFailure{kind: specs.Unauthenticated, message: msg, key: k.ID}
+	}
 	switch {
 	case k.Revoked && !deviates(r, devRevokedKeyAdmitted):
-		return refuse("The API key has been revoked.")
+		f := refuse("The API key has been revoked.").because(ReasonKeyRevoked, "key %s revoked", k.ID)
+		if k.RevokedAt != nil {
+			f.why += " at " + stamp(*k.RevokedAt)
+		}
+		return f
 	case !k.Enabled && !deviates(r, devDisabledKeyAdmitted):
-		return refuse("The API key is disabled.")
+		return refuse("The API key is disabled.").because(ReasonKeyDisabled, "key %s disabled", k.ID)
 	case k.Expires != nil && !s.now().Before(*k.Expires) && !deviates(r, devExpiredKeyAdmitted):
-		return refuse("The API key expired on " + k.Expires.UTC().Format("2006-01-02T15:04:05Z") + ".")
+		return refuse("The API key expired on "+stamp(*k.Expires)+".").because(ReasonKeyExpired, "key %s expired at %s", k.ID, stamp(*k.Expires))
 	case a.Owner != nil && !a.Owner.Active && !deviates(r, devOwnerDeactivationIgnored):
-		return refuse("The API key's owner is deactivated.")
+		return refuse("The API key's owner is deactivated.").because(ReasonOwnerDeactivated, "owner %s of key %s deactivated", a.Owner.ID, k.ID)
 	case a.Owner != nil && !a.Owner.APIAccess && !deviates(r, devAPIAccessIgnored):
-		return &authFailure{kind: specs.Forbidden, status: p.Access.APIDisabledStatus, message: "REST API access is disabled for this user."}
+		return (&authFailure{kind: specs.Forbidden, status: p.Access.APIDisabledStatus, message: "REST API access is disabled for this user.", key: k.ID}).
+			because(ReasonAPIAccessDisabled, "REST API access off for user %s, owner of key %s", a.Owner.ID, k.ID)
 	}
 	if p.Auth.BindTenant && k.Tenant != "" && !deviates(r, devTenantUnchecked) {
 		if host := requestHost(r); !specs.SameTenant(host, k.Tenant) {
-			return refuse(fmt.Sprintf("The REST API key does not belong to this tenant (%s).", host))
+			return refuse(fmt.Sprintf("The REST API key does not belong to this tenant (%s).", host)).
+				because(ReasonTenantMismatch, "key %s belongs to tenant %s, not %s", k.ID, k.Tenant, host)
 		}
 	}
 	if p.Auth.BindIP && len(k.IPs) > 0 && !deviates(r, devIPUnchecked) {
@@ -256,7 +268,8 @@ func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *
 			}
 		}
 		if !allowed {
-			return refuse(fmt.Sprintf("The REST API key does not belong to this IP (%s).", ip))
+			return refuse(fmt.Sprintf("The REST API key does not belong to this IP (%s).", ip)).
+				because(ReasonIPMismatch, "key %s is bound to %s, not %s", k.ID, strings.Join(k.IPs, ", "), ip)
 		}
 	}
 	return nil
@@ -303,9 +316,11 @@ func authorize(p *specs.Profile, op *specs.Operation, a *Authenticated, alt spec
 	if d.Allowed {
 		return nil
 	}
-	msg := fmt.Sprintf("The API key lacks %s.", d.Missing)
 	if d.ByRole {
-		msg = fmt.Sprintf("The key's owner role %q does not allow %s; a key's scopes never exceed its owner's role.", role, d.Missing)
+		msg := fmt.Sprintf("The key's owner role %q does not allow %s; a key's scopes never exceed its owner's role.", role, d.Missing)
+		return (&authFailure{kind: specs.Forbidden, message: msg, key: a.Key.ID}).
+			because(ReasonRoleInsufficient, "role %s of key %s does not allow %s", role, a.Key.ID, d.Missing)
 	}
-	return &authFailure{kind: specs.Forbidden, message: msg}
+	return (&authFailure{kind: specs.Forbidden, message: fmt.Sprintf("The API key lacks %s.", d.Missing), key: a.Key.ID}).
+		because(ReasonScopeMissing, "scope %s missing from key %s", d.Missing, a.Key.ID)
 }

@@ -10,10 +10,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/opsconform/opsconform/fixtures"
+	"github.com/opsconform/opsconform/mock/console"
 )
 
 // controlHandler serves the control API under ControlPrefix. It speaks plain
@@ -23,15 +23,20 @@ import (
 //	GET    /__opsconform/health
 //	GET    /__opsconform/profiles
 //	POST   /__opsconform/reset                                 keys, users, data and budgets back to the start
-//	GET    /__opsconform/requests?limit=N                      recent requests, newest first, secrets redacted
+//	GET    /__opsconform/requests                              the journal, newest first, secrets redacted; filters:
+//	                                                           status, profile, operation, key, reason, since, limit
+//	GET    /__opsconform/ui                                    the web console (and its ui/app.js, ui/app.css)
 //	GET    /__opsconform/profiles/{profile}/credentials        the demo credentials by role, in clear, with curl lines
-//	GET    /__opsconform/profiles/{profile}/keys               keys, secrets redacted
+//	GET    /__opsconform/profiles/{profile}/keys               keys with their state, secrets redacted
 //	POST   /__opsconform/profiles/{profile}/keys               create; the secret is in this response only
 //	GET    /__opsconform/profiles/{profile}/keys/{id}
 //	DELETE /__opsconform/profiles/{profile}/keys/{id}
 //	POST   /__opsconform/profiles/{profile}/keys/{id}/{action} disable, enable, revoke, regenerate, expire
+//	                                                           (regenerate?reveal=pickup: the secret is kept for one pickup)
+//	POST   /__opsconform/profiles/{profile}/keys/{id}/secret   pick up a regenerated secret, once
 //	GET    /__opsconform/profiles/{profile}/keys/{id}/budget   rate-limit counters per class
 //	DELETE /__opsconform/profiles/{profile}/keys/{id}/budget   reset them
+//	GET    /__opsconform/profiles/{profile}/budgets            every key's counters, by key id
 //	GET    /__opsconform/profiles/{profile}/users
 //	POST   /__opsconform/profiles/{profile}/users              create an owner ({"name","role"}…)
 //	DELETE /__opsconform/profiles/{profile}/users/{id}         delete an owner of no key
@@ -53,29 +58,29 @@ func (s *Server) controlHandler() http.Handler {
 			controlError(w, err)
 			return
 		}
-		s.requests.reset()
+		s.journal.reset()
+		s.pickups.clear()
 		controlJSON(w, http.StatusOK, map[string]string{"status": "reset"})
 	})
-	mux.HandleFunc("GET "+p+"requests", func(w http.ResponseWriter, r *http.Request) {
-		limit := 0
-		if v := r.URL.Query().Get("limit"); v != "" {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 {
-				controlJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("limit must be a non-negative integer, not %q", v)})
-				return
-			}
-			limit = n
-		}
-		controlJSON(w, http.StatusOK, s.requests.recent(limit))
-	})
+	mux.HandleFunc("GET "+p+"requests", s.controlJournal)
+	ui := console.Handler(ControlPrefix)
+	mux.Handle("GET "+p+"ui", ui)
+	mux.Handle("GET "+p+"ui/{asset}", ui)
 	mux.HandleFunc("GET "+p+"profiles/{profile}/keys", func(w http.ResponseWriter, r *http.Request) {
 		keys, err := s.keys.Keys(r.PathValue("profile"))
 		if err != nil {
 			controlError(w, err)
 			return
 		}
-		controlJSON(w, http.StatusOK, keys)
+		now := s.now()
+		out := make([]keyWithState, len(keys))
+		for i, k := range keys {
+			out[i] = keyWithState{Key: k, State: keyState(k, now)}
+		}
+		controlJSON(w, http.StatusOK, out)
 	})
+	mux.HandleFunc("GET "+p+"profiles/{profile}/budgets", s.controlBudgets)
+	mux.HandleFunc("POST "+p+"profiles/{profile}/keys/{id}/secret", s.controlPickup)
 	mux.HandleFunc("POST "+p+"profiles/{profile}/keys", func(w http.ResponseWriter, r *http.Request) {
 		var spec KeySpec
 		if err := decodeStrict(r, &spec); err != nil {
@@ -95,7 +100,7 @@ func (s *Server) controlHandler() http.Handler {
 			controlError(w, err)
 			return
 		}
-		controlJSON(w, http.StatusOK, k)
+		controlJSON(w, http.StatusOK, keyWithState{Key: k, State: keyState(k, s.now())})
 	})
 	mux.HandleFunc("DELETE "+p+"profiles/{profile}/keys/{id}", func(w http.ResponseWriter, r *http.Request) {
 		if s.faults.standing(r.PathValue("profile"), devDeleteKeepsKey) {
@@ -176,7 +181,15 @@ func (s *Server) controlAccess(next http.Handler) http.Handler {
 	}))
 	guarded := csrf.Handler(next)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		if r.Method == http.MethodGet && r.URL.Path == ControlPrefix+"health" {
+			next.ServeHTTP(w, r)
+			return
+		}
+		if s.opts.ControlToken != "" && r.Method == http.MethodGet && console.Serves(strings.TrimPrefix(r.URL.Path, ControlPrefix)) {
+			// The console's page holds no data: it asks for the token and
+			// sends it on every call it makes. A browser cannot send it
+			// when it opens the page.
 			next.ServeHTTP(w, r)
 			return
 		}
@@ -217,11 +230,23 @@ func loopbackHost(host string) bool {
 func (s *Server) controlKeyAction(w http.ResponseWriter, r *http.Request) {
 	profile, id, action := r.PathValue("profile"), r.PathValue("id"), r.PathValue("action")
 	if action == "regenerate" {
+		reveal := r.URL.Query().Get("reveal")
+		if reveal != "" && reveal != "pickup" {
+			controlJSON(w, http.StatusBadRequest, map[string]string{"error": fmt.Sprintf("reveal=%q: want pickup (the secret kept for one POST to the key's secret) or nothing (the secret in this response)", reveal)})
+			return
+		}
 		k, secret, err := s.keys.Regenerate(profile, id, s.faults.standing(profile, devRegenerateKeepsOld))
 		if err != nil {
 			controlError(w, err)
 			return
 		}
+		if reveal == "pickup" {
+			s.pickups.put(profile, id, secret, s.now().Add(pickupLifetime))
+			controlJSON(w, http.StatusOK, map[string]any{"key": keyWithState{Key: k, State: keyState(k, s.now())},
+				"pickup": ControlPrefix + "profiles/" + profile + "/keys/" + id + "/secret", "pickupExpires": s.now().Add(pickupLifetime).UTC()})
+			return
+		}
+		s.pickups.drop(profile, id) // an older pickup would hand out a secret that no longer works
 		controlJSON(w, http.StatusOK, map[string]any{"key": k, "secret": secret})
 		return
 	}
@@ -232,7 +257,13 @@ func (s *Server) controlKeyAction(w http.ResponseWriter, r *http.Request) {
 	case "enable":
 		change = func(k *Key) error { k.Enabled = true; return nil }
 	case "revoke":
-		change = func(k *Key) error { k.Revoked = true; return nil }
+		now := s.now().UTC()
+		change = func(k *Key) error {
+			if !k.Revoked {
+				k.Revoked, k.RevokedAt = true, &now
+			}
+			return nil
+		}
 	case "expire":
 		now := s.now().UTC()
 		change = func(k *Key) error { k.Expires = &now; return nil }
@@ -245,7 +276,7 @@ func (s *Server) controlKeyAction(w http.ResponseWriter, r *http.Request) {
 		controlError(w, err)
 		return
 	}
-	controlJSON(w, http.StatusOK, k)
+	controlJSON(w, http.StatusOK, keyWithState{Key: k, State: keyState(k, s.now())})
 }
 
 func (s *Server) controlUserAction(w http.ResponseWriter, r *http.Request) {
@@ -272,14 +303,25 @@ func (s *Server) controlUserAction(w http.ResponseWriter, r *http.Request) {
 }
 
 type profileInfo struct {
-	Name       string   `json:"name"`
-	Title      string   `json:"title"`
-	BasePath   string   `json:"basePath"`
-	Auth       string   `json:"auth"`
-	Envelope   string   `json:"envelope"`
-	Pagination string   `json:"pagination"`
-	RateLimits string   `json:"rateLimits"`
-	Operations []string `json:"operations"`
+	Name       string         `json:"name"`
+	Title      string         `json:"title"`
+	BasePath   string         `json:"basePath"`
+	Auth       string         `json:"auth"`
+	Envelope   string         `json:"envelope"`
+	Pagination string         `json:"pagination"`
+	RateLimits string         `json:"rateLimits"`
+	Operations []string       `json:"operations"` // "GET /api/v1/agents"
+	Endpoints  []endpointInfo `json:"endpoints"`  // the same operations, in parts
+}
+
+// endpointInfo is one operation as the control API lists it.
+type endpointInfo struct {
+	ID      string `json:"id"`
+	Method  string `json:"method"`
+	Path    string `json:"path"`
+	Summary string `json:"summary,omitempty"`
+	Class   string `json:"class,omitempty"` // its rate-limit class
+	Public  bool   `json:"public,omitempty"`
 }
 
 func (s *Server) controlProfiles(w http.ResponseWriter, _ *http.Request) {
@@ -289,6 +331,7 @@ func (s *Server) controlProfiles(w http.ResponseWriter, _ *http.Request) {
 			Envelope: p.DescribeEnvelope(), Pagination: p.Pagination.Describe(), RateLimits: p.RateLimits.Describe()}
 		for _, o := range p.Operations {
 			info.Operations = append(info.Operations, o.Method+" "+o.Path)
+			info.Endpoints = append(info.Endpoints, endpointInfo{ID: o.ID, Method: o.Method, Path: o.Path, Summary: o.Summary, Class: o.Class, Public: o.Public})
 		}
 		out = append(out, info)
 	}

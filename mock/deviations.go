@@ -446,10 +446,10 @@ func (s *Server) deviateAuth(x *exchange, f *failure) *failure {
 		return f
 	}
 	if a.has(devMalformedCredentials400) && malformedCredentials(x.profile, x.r) {
-		return &failure{kind: specs.InvalidParameter, message: "Bad Authorization header."}
+		return &failure{kind: specs.InvalidParameter, message: "Bad Authorization header.", reason: f.reason, why: f.why, key: f.key}
 	}
 	if a.has(devDigestUnsigned403) && x.r.Header.Get("Authorization") == "" {
-		return &failure{kind: specs.Forbidden, message: "Anonymous access is not allowed."}
+		return &failure{kind: specs.Forbidden, message: "Anonymous access is not allowed.", reason: f.reason, why: f.why, key: f.key}
 	}
 	if a.has(devUnauthenticatedAs403) {
 		f.status = http.StatusForbidden

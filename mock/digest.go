@@ -224,7 +224,7 @@ func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy,
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
-		return nil, challenge("", false)
+		return nil, challenge("", false).because(ReasonCredentialsMissing, "no Authorization header")
 	}
 	if deviates(r, devWrongSchemeAccepted) {
 		if user, pass, ok := r.BasicAuth(); ok {
@@ -234,29 +234,32 @@ func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy,
 		}
 	}
 	if !digest.IsDigest(h) {
-		return nil, challenge("The Authorization header must use the Digest scheme.", false)
+		return nil, challenge("The Authorization header must use the Digest scheme.", false).because(ReasonCredentialsMalformed, "Authorization scheme is not Digest")
 	}
 	cred, err := digest.ParseCredentials(h)
 	if err != nil {
-		return nil, challenge("The Digest credentials could not be parsed.", false)
+		return nil, challenge("The Digest credentials could not be parsed.", false).because(ReasonDigestInvalid, "Digest credentials could not be parsed")
+	}
+	invalid := func(msg string) *authFailure {
+		return challenge(msg, false).because(ReasonDigestInvalid, "")
 	}
 	switch {
 	case cred.Username == "" || cred.Nonce == "" || cred.Response == "" || cred.URI == "":
-		return nil, challenge("The Digest credentials lack username, nonce, uri or response.", false)
+		return nil, invalid("The Digest credentials lack username, nonce, uri or response.")
 	case cred.Realm != d.Realm:
-		return nil, challenge(fmt.Sprintf("The Digest realm must be %q.", d.Realm), false)
+		return nil, invalid(fmt.Sprintf("The Digest realm must be %q.", d.Realm))
 	case cred.QOP != d.QOP:
-		return nil, challenge(fmt.Sprintf("The Digest qop must be %q.", d.QOP), false)
+		return nil, invalid(fmt.Sprintf("The Digest qop must be %q.", d.QOP))
 	case !algorithmAllowed(d, cred.Algorithm) && !(deviates(r, devDigestSHA256Only) && cred.Algorithm == "SHA-256"):
-		return nil, challenge(fmt.Sprintf("The Digest algorithm must be one of %s.", strings.Join(d.Algorithms, ", ")), false)
+		return nil, invalid(fmt.Sprintf("The Digest algorithm must be one of %s.", strings.Join(d.Algorithms, ", ")))
 	case cred.URI != r.RequestURI && cred.URI != r.URL.RequestURI() && !deviates(r, devDigestURIUnchecked):
-		return nil, challenge("The Digest uri does not match the request.", false)
+		return nil, invalid("The Digest uri does not match the request.")
 	case cred.Nc < 1 || cred.Cnonce == "":
-		return nil, challenge("The Digest credentials lack nc or cnonce.", false)
+		return nil, invalid("The Digest credentials lack nc or cnonce.")
 	}
 	auth, private, ok := s.keys.DigestKey(p.Name, cred.Username)
 	if !ok {
-		return nil, challenge("", false)
+		return nil, challenge("", false).because(ReasonKeyUnknown, "unknown public key %q", cred.Username)
 	}
 	alg := cred.Algorithm
 	if alg == "" {
@@ -265,21 +268,29 @@ func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy,
 	want, err := digest.Digest(&digest.Challenge{Realm: d.Realm, Nonce: cred.Nonce, Algorithm: alg, QOP: []string{d.QOP}, Opaque: cred.Opaque},
 		digest.Options{Method: r.Method, URI: cred.URI, Username: cred.Username, Password: private, Cnonce: cred.Cnonce, Count: cred.Nc})
 	if err != nil || subtle.ConstantTimeCompare([]byte(strings.ToLower(cred.Response)), []byte(want.Response)) != 1 && !deviates(r, devDigestPasswordUnchecked) {
-		return nil, challenge("", false)
+		f := challenge("", false).because(ReasonDigestWrongResponse, "wrong Digest response for key %s", auth.Key.ID)
+		f.key = auth.Key.ID
+		return nil, f
 	}
 	// The response is right; only now does the nonce count, so a wrong guess cannot burn it.
 	stale := !deviates(r, devDigestStaleFalse)
+	refuse := func(msg string, stale bool, reason Reason, format string, args ...any) (*Authenticated, *authFailure) {
+		f := challenge(msg, stale).because(reason, format, args...)
+		f.key = auth.Key.ID
+		return nil, f
+	}
 	switch ns.use(auth.Key.ID, cred.Nonce, cred.Nc) {
 	case nonceUnknown:
 		// RFC 7616: a right response on a nonce the server does not know is stale.
-		return nil, challenge("The Digest nonce was not issued by this server.", stale)
+		return refuse("The Digest nonce was not issued by this server.", stale, ReasonNonceUnknown, "nonce not issued by this mock (key %s)", auth.Key.ID)
 	case nonceStale:
-		return nil, challenge("The Digest nonce has expired.", stale)
+		return refuse("The Digest nonce has expired.", stale, ReasonNonceStale, "nonce stale: older than %s (key %s)", ns.lifetime, auth.Key.ID)
 	case nonceForgotten:
-		return nil, challenge("The Digest nonce is older than the nonces this key has in use; retry with a fresh one.", stale)
+		return refuse("The Digest nonce is older than the nonces this key has in use; retry with a fresh one.", stale,
+			ReasonNonceStale, "nonce stale: older than the %d nonces key %s has in use", maxNoncesPerKey, auth.Key.ID)
 	case nonceReplayed:
 		if !deviates(r, devDigestReplayAccepted) {
-			return nil, challenge("The Digest nonce count was already used: replayed request.", false)
+			return refuse("The Digest nonce count was already used: replayed request.", false, ReasonNonceReplayed, "nonce count %d already used with this nonce: a replay (key %s)", cred.Nc, auth.Key.ID)
 		}
 	}
 	return auth, nil

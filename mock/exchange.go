@@ -34,6 +34,15 @@ type exchange struct {
 	faults   *activeFaults
 
 	status int // what was written, for the request log
+	// What the journal records beyond the request itself: why the request
+	// was refused (or answered otherwise than documented), the id of the key
+	// it presented when no stage admitted it, and the start of the body
+	// that was sent back (a pooled buffer, returned when the entry is made).
+	reason   Reason
+	why      string
+	keyID    string
+	respBody *[]byte
+	respSize int
 }
 
 // failure is why a request does not reach its operation's answer, or why
@@ -46,6 +55,11 @@ type failure struct {
 	params     []string // offending parameter names, for envelopes that list them
 	challenges []string // WWW-Authenticate values
 	allow      []string // for 405
+	// For the journal only, never the client: why, as a code and in words
+	// (see because), and the id of the key presented, when one was found.
+	reason Reason
+	why    string
+	key    string
 }
 
 // authFailure is the failure authentication and authorization return.
@@ -155,11 +169,19 @@ func normalizeNumbers(v any) (any, error) {
 	return v, nil
 }
 
-// writeFailure answers with the profile's error envelope for f. Its message
-// never carries a credential the request sent, whatever stage wrote it.
+// writeFailure answers with the profile's error envelope for f and notes
+// why for the journal. Neither its message nor its reason carries a
+// credential the request sent, whatever stage wrote them.
 func (s *Server) writeFailure(x *exchange, f *failure) {
-	if f.message != "" {
-		f.message = scrub(f.message, s.redact.secrets(x.r), s.redact.bodySecrets(x.body))
+	if f.message != "" || f.why != "" {
+		secrets, inBody := s.redact.secrets(x.r), s.redact.bodySecrets(x.body)
+		f.message, f.why = scrub(f.message, secrets, inBody), scrub(f.why, secrets, inBody)
+	}
+	if x.reason == "" {
+		x.reason, x.why = f.explain()
+	}
+	if x.keyID == "" {
+		x.keyID = f.key
 	}
 	h := x.w.Header()
 	for _, c := range f.challenges {
@@ -231,6 +253,7 @@ func (s *Server) writeBody(x *exchange, status int, body []byte) {
 			return
 		}
 	}
+	s.journal.capture(x, body)
 	h := x.w.Header()
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	// The mock's clock, not net/http's: Date must agree with the rate-limit

@@ -305,6 +305,7 @@ type activeFaults struct {
 	empty     bool
 	malformed bool
 	truncate  bool
+	fired     []string // what fired, for the journal: "f3 status 503", "f1 deviation page-size-ignored"
 }
 
 // has reports whether deviation d applies to this exchange. A nil set (no
@@ -343,6 +344,7 @@ func (fs *faultSet) active(p *specs.Profile, op *specs.Operation) *activeFaults 
 		if a == nil {
 			a = &activeFaults{}
 		}
+		a.fired = append(a.fired, lf.describe())
 		switch lf.Kind {
 		case FaultDeviation:
 			a.devs[lf.dev/64] |= 1 << (lf.dev % 64)
@@ -366,6 +368,25 @@ func (fs *faultSet) active(p *specs.Profile, op *specs.Operation) *activeFaults 
 	}
 	return a
 }
+
+// describe names a fault for the journal: its id, kind and what it does.
+func (lf *liveFault) describe() string {
+	switch lf.Kind {
+	case FaultStatus:
+		return lf.ID + " status " + strconv.Itoa(lf.Status)
+	case FaultLatency:
+		if lf.LatencyMax != 0 {
+			return lf.ID + " latency " + time.Duration(lf.Latency).String() + "-" + time.Duration(lf.LatencyMax).String()
+		}
+		return lf.ID + " latency " + time.Duration(lf.Latency).String()
+	case FaultDeviation:
+		return lf.ID + " deviation " + lf.Deviation
+	}
+	return lf.ID + " " + string(lf.Kind)
+}
+
+// injected says in words which faults fired, for the journal.
+func (a *activeFaults) injected() string { return "fault injected: " + strings.Join(a.fired, ", ") }
 
 // dropsHeader reports whether a deviation leaves out a documented response header.
 func (a *activeFaults) dropsHeader(name string) bool {
@@ -414,13 +435,16 @@ func (s *Server) injectFaults(x *exchange) *failure {
 		case <-t.C:
 		case <-x.r.Context().Done():
 			t.Stop()
+			x.reason, x.why = ReasonFaultLatency, a.injected()+"; the client left during the delay"
 			panic(http.ErrAbortHandler)
 		}
 	}
 	switch {
 	case a.reset:
+		x.reason, x.why = ReasonFaultReset, a.injected()+": connection reset"
 		abort(x.w, true)
 	case a.empty:
+		x.reason, x.why = ReasonFaultEmpty, a.injected()+": connection closed without an answer"
 		abort(x.w, false)
 	case a.status != 0:
 		kind := specs.Internal
@@ -432,7 +456,8 @@ func (s *Server) injectFaults(x *exchange) *failure {
 		case a.status < 500:
 			kind = specs.InvalidParameter
 		}
-		return &failure{kind: kind, status: a.status, message: fmt.Sprintf("%d %s (a fault injected by opsconform).", a.status, http.StatusText(a.status))}
+		return &failure{kind: kind, status: a.status, message: fmt.Sprintf("%d %s (a fault injected by opsconform).", a.status, http.StatusText(a.status)),
+			reason: ReasonFaultStatus, why: a.injected()}
 	}
 	return nil
 }
@@ -457,9 +482,11 @@ func (s *Server) faultBody(x *exchange, status int, body []byte) (int, []byte, b
 	a := x.faults
 	switch {
 	case a.malformed:
+		x.reason, x.why = ReasonFaultMalformed, a.injected()+": the body replaced by text that is not JSON"
 		half := body[:len(body)/2]
 		return http.StatusOK, append(append([]byte{}, half...), "\x00<<opsconform: malformed>>"...), false
 	case a.truncate && len(body) > 1:
+		x.reason, x.why = ReasonFaultTruncate, fmt.Sprintf("%s: %d of %d bytes sent, then the connection closed", a.injected(), len(body)/2, len(body))
 		x.w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 		x.w.WriteHeader(status)
 		_, _ = x.w.Write(body[:len(body)/2])

@@ -38,6 +38,7 @@ type Key struct {
 	PublicKey   string     `json:"publicKey,omitempty"`
 	Enabled     bool       `json:"enabled"`
 	Revoked     bool       `json:"revoked"`
+	RevokedAt   *time.Time `json:"revokedAt,omitempty"` // when the control API revoked it; nil for fixtures' revoked keys
 	Created     time.Time  `json:"created"`
 	Expires     *time.Time `json:"expires,omitempty"`
 	Labels      []string   `json:"labels,omitempty"`
@@ -87,6 +88,9 @@ type ring struct {
 	// privates are the hashes of the private keys (digest and basic) in
 	// use, so logs can recognise one wherever it is sent.
 	privates map[[sha256.Size]byte]bool
+	// filter rules out values that are none of the secrets and private
+	// keys the ring ever held, cheaply (see secretFilter).
+	filter secretFilter
 }
 
 // changed rebuilds what the ring derives from its keys.
@@ -108,6 +112,19 @@ type Store struct {
 	// rev counts changes to any key or user, so what is derived from them
 	// (encoded key views) knows when it is stale.
 	rev atomic.Uint64
+	// filter is every ring's secretFilter in one, rebuilt on every change
+	// and read without the lock.
+	filter atomic.Pointer[secretFilter]
+}
+
+// bump marks a change to keys or users; the caller holds s.mu.
+func (s *Store) bump() {
+	s.rev.Add(1)
+	f := &secretFilter{}
+	for _, r := range s.rings {
+		f.union(&r.filter)
+	}
+	s.filter.Store(f)
 }
 
 // Rev is the store's revision: it grows with every change to a key or user.
@@ -162,7 +179,7 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 	r.changed()
 	s.mu.Lock()
 	s.rings[p.Name] = r
-	s.rev.Add(1)
+	s.bump()
 	s.mu.Unlock()
 	return nil
 }
@@ -220,6 +237,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		sk.passHash = sha256.Sum256([]byte(private))
 		r.privates[sk.passHash] = true
 		r.byPublic[k.PublicKey] = k.ID
+		r.filter.add(private)
 	}
 	if secret != "" {
 		if p := a.TokenPrefix; p != "" && a.Mode == specs.AuthBearer && !strings.HasPrefix(secret, p) {
@@ -231,6 +249,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		}
 		sk.secretHash, sk.hasSecret = h, true
 		r.bySecret[h] = k.ID
+		r.filter.add(secret)
 	}
 	if secret != "" {
 		sk.Redacted = redact(specs.AuthBearer, secret)
@@ -310,6 +329,9 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 // working by a deviation: what redaction uses to recognise a key sent
 // under a name nobody documents.
 func (s *Store) Holds(v string) bool {
+	if f := s.filter.Load(); f == nil || !f.mayHold(v) {
+		return false
+	}
 	h := sha256.Sum256([]byte(v))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -431,7 +453,7 @@ func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
 		return Key{}, "", err
 	}
 	r.changed()
-	s.rev.Add(1)
+	s.bump()
 	if secret == "" {
 		secret = private
 	}
@@ -502,6 +524,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			delete(r.privates, sk.passHash)
 			sk.passHash = sha256.Sum256([]byte(private))
 			r.privates[sk.passHash] = true
+			r.filter.add(private)
 			secret = private
 			sk.Redacted = redact(specs.AuthDigest, private)
 		}
@@ -514,6 +537,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
+			r.filter.add(secret)
 			sk.Redacted = redact(specs.AuthBearer, secret)
 		}
 		out = sk.Key
@@ -535,7 +559,7 @@ func (s *Store) update(profile, id string, fn func(r *ring, k *storedKey) error)
 	}
 	err := fn(r, sk)
 	r.changed()
-	s.rev.Add(1)
+	s.bump()
 	return err
 }
 

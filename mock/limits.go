@@ -111,10 +111,12 @@ func (s *Server) checkLimits(x *exchange) *failure {
 	var f *failure
 	if n := len(r.RequestURI); n > MaxURIBytes {
 		f = &failure{kind: specs.InvalidParameter, status: http.StatusRequestURITooLong,
-			message: fmt.Sprintf("The request URI is %d bytes long; this server takes at most %d.", n, MaxURIBytes)}
+			message: fmt.Sprintf("The request URI is %d bytes long; this server takes at most %d.", n, MaxURIBytes),
+			reason:  ReasonURITooLong, why: fmt.Sprintf("URI of %d bytes, over %d", n, MaxURIBytes)}
 	} else if n := headerBytes(r); n > MaxHeaderBytes {
 		f = &failure{kind: specs.InvalidParameter, status: http.StatusRequestHeaderFieldsTooLarge,
-			message: fmt.Sprintf("The request's headers are %d bytes long; this server takes at most %d.", n, MaxHeaderBytes)}
+			message: fmt.Sprintf("The request's headers are %d bytes long; this server takes at most %d.", n, MaxHeaderBytes),
+			reason:  ReasonHeadersTooLarge, why: fmt.Sprintf("headers of %d bytes, over %d", n, MaxHeaderBytes)}
 	}
 	if f != nil {
 		x.profile = s.router.owner(s.profiles, r.URL.Path)

@@ -87,6 +87,14 @@ func readPreference(x *exchange) (preference, *failure) {
 // prefer answers as the request prefers, when it states a preference.
 // handled is false when the operation's own answer should follow.
 func (s *Server) prefer(x *exchange) (f *failure, handled bool) {
+	defer func() { // for the journal
+		switch {
+		case !handled && x.reason == ReasonPreferred:
+			x.reason, x.why = "", "" // the operation's own answer after all
+		case f != nil && x.reason != ReasonPreferred:
+			f.because(ReasonPreferInvalid, "") // a preference the operation cannot honour
+		}
+	}()
 	p, f := readPreference(x)
 	if f != nil {
 		return f, true
@@ -115,6 +123,7 @@ func (s *Server) prefer(x *exchange) (f *failure, handled bool) {
 	}
 	// Only what is honoured is said to be applied: an unknown code or example is a 400 above.
 	x.w.Header().Set("Preference-Applied", p.applied())
+	x.reason, x.why = ReasonPreferred, "answer picked with Prefer: "+p.applied()
 	if ex != nil {
 		s.setDocumentedHeaders(x)
 		s.writeJSON(x, code, decodeNode(ex.Value))

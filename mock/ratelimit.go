@@ -157,10 +157,12 @@ func (s *Server) rateLimit(x *exchange) *failure {
 	if d.allowed {
 		return nil
 	}
-	if retry, ok := s.deviateRetryAfter(x, max(ceilSeconds(untilReset), 1)); ok {
+	wait := max(ceilSeconds(untilReset), 1)
+	if retry, ok := s.deviateRetryAfter(x, wait); ok {
 		h["Retry-After"] = []string{strconv.FormatInt(retry, 10)}
 	}
-	return &failure{kind: specs.RateLimited}
+	return (&failure{kind: specs.RateLimited}).because(ReasonRateLimited, "over %s for %s requests of key %s, retry in %d s",
+		perWindow(d.limit, d.window), x.op.Class, x.auth.Key.ID, wait)
 }
 
 // resetSeconds is X-RateLimit-Reset as documented: the Unix time, in whole

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
 
 	"github.com/opsconform/opsconform/specs"
 )
@@ -22,7 +23,7 @@ var credentialNames = []string{
 	"access_token", "api_key", "api_token", "apikey", "auth", "auth_token", "authorization",
 	"bearer", "client_secret", "cookie", "credential", "credentials", "id_token", "jwt",
 	"key", "passwd", "password", "private_key", "proxy-authorization", "pwd", "refresh_token",
-	"rest_api_key", "secret", "session", "session_id", "sid", "sig", "signature", "token",
+	"rest_api_key", "secret", "session", "session_id", "set-cookie", "sid", "sig", "signature", "token",
 	"x-api-key", "x-auth-token",
 }
 
@@ -43,6 +44,10 @@ type redactor struct {
 	names    map[string]bool   // folded names
 	prefixes []string          // bearer token prefixes ("om_")
 	known    func(string) bool // whether a value is a key's secret; nil for none
+	// filter rules values out cheaply before known looks them up (a
+	// cryptographic hash under a lock): the store's, read without a lock;
+	// nil when nothing is ruled out.
+	filter *atomic.Pointer[secretFilter]
 }
 
 func newRedactor(profiles []*specs.Profile, known func(string) bool) *redactor {
@@ -78,14 +83,41 @@ func foldName(name string) string {
 	}, name)
 }
 
-// sensitiveName reports whether a parameter, header or cookie of this name carries a credential.
+// appendFolded appends name as foldName spells it, byte by byte: the same
+// for ASCII, and UTF-8 sequences are copied as they are.
+func appendFolded[T string | []byte](dst []byte, name T) []byte {
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == '-' || c == '_' || c == '.' || c == '[' || c == ']' || c == ' ':
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c+'a'-'A')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
+}
+
+// sensitiveName reports whether a parameter, header or cookie of this name
+// carries a credential. It allocates nothing for names up to 64 bytes: it
+// runs for every header of every journalled request.
 func (rd *redactor) sensitiveName(name string) bool {
-	f := foldName(name)
-	if rd.names[f] {
+	var buf [64]byte
+	return rd.sensitiveFolded(appendFolded(buf[:0], name))
+}
+
+// sensitiveNameBytes is sensitiveName for a name in bytes (a JSON member's).
+func (rd *redactor) sensitiveNameBytes(name []byte) bool {
+	var buf [64]byte
+	return rd.sensitiveFolded(appendFolded(buf[:0], name))
+}
+
+func (rd *redactor) sensitiveFolded(f []byte) bool {
+	if rd.names[string(f)] {
 		return true
 	}
 	for _, suf := range credentialSuffixes {
-		if strings.HasSuffix(f, suf) {
+		if len(f) >= len(suf) && string(f[len(f)-len(suf):]) == suf {
 			return true
 		}
 	}
@@ -97,15 +129,8 @@ func (rd *redactor) sensitiveName(name string) bool {
 // or " " of a format such as rest_api_key={key} or Bearer {key}.
 func (rd *redactor) sensitiveValue(v string) bool {
 	for {
-		if len(v) >= minSecret {
-			for _, pre := range rd.prefixes {
-				if strings.HasPrefix(v, pre) && len(v) > len(pre)+4 {
-					return true
-				}
-			}
-			if rd.known != nil && rd.known(v) {
-				return true
-			}
+		if rd.isSecret(v) {
+			return true
 		}
 		i := strings.LastIndexAny(v, "= :")
 		if i < 0 {
@@ -115,6 +140,42 @@ func (rd *redactor) sensitiveValue(v string) bool {
 	}
 }
 
+// isSecret reports whether v, whole, is a token with a profile's prefix or
+// a key's secret.
+func (rd *redactor) isSecret(v string) bool {
+	if len(v) < minSecret {
+		return false
+	}
+	for _, pre := range rd.prefixes {
+		if strings.HasPrefix(v, pre) && len(v) > len(pre)+4 {
+			return true
+		}
+	}
+	return rd.known != nil && rd.known(v)
+}
+
+// isSecretBytes is isSecret for bytes; it allocates only for a value that
+// the filter does not rule out.
+func (rd *redactor) isSecretBytes(v []byte) bool {
+	if len(v) < minSecret {
+		return false
+	}
+	for _, pre := range rd.prefixes {
+		if len(v) > len(pre)+4 && string(v[:len(pre)]) == pre {
+			return true
+		}
+	}
+	if rd.known == nil {
+		return false
+	}
+	if rd.filter != nil {
+		if f := rd.filter.Load(); f == nil || !f.mayHoldBytes(v) {
+			return false
+		}
+	}
+	return rd.known(string(v))
+}
+
 // query returns a raw query string with the value of every credential
 // replaced by REDACTED. Everything else is kept byte for byte, malformed
 // escapes and order included, so the journal shows what was sent.
@@ -122,37 +183,41 @@ func (rd *redactor) query(raw string) string {
 	if raw == "" {
 		return ""
 	}
-	var b strings.Builder
+	return string(rd.appendQuery(make([]byte, 0, len(raw)), raw))
+}
+
+// appendQuery appends query(raw) to dst.
+func (rd *redactor) appendQuery(dst []byte, raw string) []byte {
 	start := 0
 	for i := 0; i <= len(raw); i++ {
 		if i < len(raw) && raw[i] != '&' && raw[i] != ';' {
 			continue
 		}
-		b.WriteString(rd.queryPart(raw[start:i]))
+		dst = rd.appendQueryPart(dst, raw[start:i])
 		if i < len(raw) {
-			b.WriteByte(raw[i])
+			dst = append(dst, raw[i])
 		}
 		start = i + 1
 	}
-	return b.String()
+	return dst
 }
 
-func (rd *redactor) queryPart(part string) string {
+func (rd *redactor) appendQueryPart(dst []byte, part string) []byte {
 	rawName, rawValue, hasValue := strings.Cut(part, "=")
 	name := unescapeOr(rawName)
 	if !hasValue {
 		if rd.sensitiveValue(name) {
-			return Redacted
+			return append(dst, Redacted...)
 		}
-		return part
+		return append(dst, part...)
 	}
 	if rawValue == "" {
-		return part
+		return append(dst, part...)
 	}
 	if rd.sensitiveName(name) || rd.sensitiveValue(unescapeOr(rawValue)) {
-		return rawName + "=" + Redacted
+		return append(append(append(dst, rawName...), '='), Redacted...)
 	}
-	return part
+	return append(dst, part...)
 }
 
 func unescapeOr(s string) string {
@@ -162,41 +227,66 @@ func unescapeOr(s string) string {
 	return s
 }
 
-// path returns an escaped path with any segment that is a credential by
-// value replaced by REDACTED.
-func (rd *redactor) path(escaped string) string {
-	segs := strings.Split(escaped, "/")
-	changed := false
-	for i, seg := range segs {
+// appendPath appends an escaped path to dst with any segment that is a
+// credential by value replaced by REDACTED.
+func (rd *redactor) appendPath(dst []byte, escaped string) []byte {
+	for {
+		seg, rest, more := strings.Cut(escaped, "/")
 		if rd.sensitiveValue(unescapeOr(seg)) {
-			segs[i], changed = Redacted, true
+			dst = append(dst, Redacted...)
+		} else {
+			dst = append(dst, seg...)
 		}
+		if !more {
+			return dst
+		}
+		dst = append(dst, '/')
+		escaped = rest
 	}
-	if !changed {
-		return escaped
-	}
-	return strings.Join(segs, "/")
 }
 
 // uri is a request URI as the mock logs it: path and query with credentials redacted.
 func (rd *redactor) uri(u *url.URL) string {
-	p := rd.path(u.EscapedPath())
+	return string(rd.appendURI(nil, u))
+}
+
+// appendURI appends uri(u) to dst; it allocates nothing when dst has room
+// and the path needs no escaping.
+func (rd *redactor) appendURI(dst []byte, u *url.URL) []byte {
+	dst = rd.appendPath(dst, u.EscapedPath())
 	if u.RawQuery == "" && !u.ForceQuery {
-		return p
+		return dst
 	}
-	return p + "?" + rd.query(u.RawQuery)
+	return rd.appendQuery(append(dst, '?'), u.RawQuery)
 }
 
 // header returns a header's value as the mock may show it: whole for an
 // ordinary header, the scheme and REDACTED for a credential.
 func (rd *redactor) header(name, value string) string {
-	if !rd.sensitiveName(name) && !rd.sensitiveValue(value) {
+	shown, redacted := rd.headerShown(name, value)
+	switch {
+	case !redacted:
 		return value
-	}
-	if scheme, _, ok := strings.Cut(value, " "); ok && scheme != "" && !strings.Contains(scheme, "=") {
-		return scheme + " " + Redacted
+	case shown != "":
+		return shown + " " + Redacted
 	}
 	return Redacted
+}
+
+// headerShown is header without allocating: the value whole and false for
+// an ordinary header; for a credential, true and the part that may be
+// shown before REDACTED (the scheme, or nothing). A value is a credential
+// when any word of it is a secret, not only the last.
+func (rd *redactor) headerShown(name, value string) (shown string, redacted bool) {
+	// Every word of the value, and the value whole (a secret with a space
+	// in it): the words cover what sensitiveValue looks at after "= :".
+	if !rd.sensitiveName(name) && !rd.isSecret(value) && !rd.hasSecretWord(value) {
+		return value, false
+	}
+	if scheme, _, ok := strings.Cut(value, " "); ok && scheme != "" && !strings.Contains(scheme, "=") && !rd.isSecret(scheme) {
+		return scheme, true
+	}
+	return "", true
 }
 
 // secrets lists every credential a request carries: values

@@ -1,85 +1,305 @@
 package mock
 
 import (
+	"context"
+	"log/slog"
+	"net/http"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unicode/utf8"
 )
 
-// Request is one served request as the log keeps it: no headers and no
-// credentials. Its URI passes through the server's redactor: any query
-// parameter a loaded security scheme reads or that has a common credential
-// name (in any letter case), and any value that is a key's secret or has a
-// token prefix, shows as REDACTED.
+// The journal's sizes.
+const (
+	// JournalSize is how many exchanges the journal keeps, the latest.
+	JournalSize = 512
+	// JournalBodyCap is how much of a request's and of a response's body
+	// an entry keeps, secrets redacted.
+	JournalBodyCap = 2 << 10
+)
+
+// Request is one served request as the journal keeps it, passed through the
+// server's redactor: any query parameter, header or cookie that a loaded
+// security scheme reads or that has a common credential name (in any letter
+// case), any JSON member with such a name, and any value or word that is a
+// key's secret or has a token prefix, shows as REDACTED, in the URI, the
+// headers, both bodies and the reason alike.
 type Request struct {
-	Time       time.Time `json:"time"`
+	// Seq numbers entries from 1 in the order they were recorded; a reset
+	// does not restart it, so a client can poll with ?since=.
+	Seq        uint64    `json:"seq"`
+	Time       time.Time `json:"time"` // when the request arrived, by the mock's clock
 	Method     string    `json:"method"`
 	URI        string    `json:"uri"`
-	Status     int       `json:"status"`
+	Status     int       `json:"status"` // -1: no answer, the connection was closed (an injected fault)
+	DurationMS float64   `json:"durationMs"`
 	Profile    string    `json:"profile,omitempty"`
 	Operation  string    `json:"operation,omitempty"`
-	Key        string    `json:"key,omitempty"` // the key's id, never its secret
-	DurationMS float64   `json:"durationMs"`
+	// Key is the id of the key the request presented, never its secret:
+	// set when a stage found the key, whether or not it was admitted.
+	Key string `json:"key,omitempty"`
+	// ReasonCode says why the request was refused or answered otherwise
+	// than its operation documents (see Reasons); Reason says it in words.
+	ReasonCode Reason `json:"reasonCode,omitempty"`
+	Reason     string `json:"reason,omitempty"`
+	// Faults are the injected faults and deviations that fired: "f2 status 503".
+	Faults          []string    `json:"faults,omitempty"`
+	RequestHeaders  http.Header `json:"requestHeaders"`
+	RequestBody     *Body       `json:"requestBody,omitempty"` // absent when no stage read it
+	ResponseHeaders http.Header `json:"responseHeaders,omitempty"`
+	ResponseBody    *Body       `json:"responseBody,omitempty"`
 }
 
-// requestLog is a ring of the most recent requests.
-type requestLog struct {
-	mu   sync.Mutex
-	buf  []Request
-	next int
-	full bool
+// Body is the start of a request's or response's body.
+type Body struct {
+	Text      string `json:"text"`                // up to JournalBodyCap bytes, secrets redacted
+	Size      int    `json:"size"`                // the whole body's length in bytes
+	Truncated bool   `json:"truncated,omitempty"` // Text is the start only
 }
 
-func newRequestLog(n int) *requestLog { return &requestLog{buf: make([]Request, n)} }
+// journal is a ring of the latest exchanges. Recording one takes the next
+// sequence number and locks only its own slot, whose buffers are reused:
+// no lock is shared between requests, nothing is encoded to JSON, and an
+// ordinary request allocates nothing. Readers lock one slot at a time to
+// copy it out, and encode with no lock held.
+type journal struct {
+	rd    *redactor
+	slots []journalSlot
+	seq   atomic.Uint64 // the last sequence number given out
+	floor atomic.Uint64 // entries up to this one were cleared by a reset
+	bufs  sync.Pool     // *[]byte: responses' bodies captured on their way out
+}
 
-func (l *requestLog) add(r Request) {
-	l.mu.Lock()
-	l.buf[l.next] = r
-	l.next = (l.next + 1) % len(l.buf)
-	if l.next == 0 {
-		l.full = true
+// journalSlot is one entry in the ring, in the form cheapest to record.
+type journalSlot struct {
+	mu sync.Mutex // guards every field; held while one entry is written or copied out
+
+	seq                     uint64 // 0 while empty
+	time                    time.Time
+	dur                     time.Duration
+	method                  string
+	uri                     []byte
+	status                  int
+	profile, operation, key string
+	reason                  Reason
+	why                     string
+	faults                  []string // shared with the exchange's activeFaults, never changed
+	reqHeaders, respHeaders []shownHeader
+	reqBody, respBody       []byte
+	reqSize, respSize       int
+	hasReqBody, hasRespBody bool
+}
+
+// shownHeader is one header field as the journal shows it; its strings are
+// the request's or response's own, never copied.
+type shownHeader struct {
+	name, value string
+	redacted    bool // value is only what may be shown before REDACTED (a scheme), or empty
+}
+
+func newJournal(rd *redactor, size int) *journal {
+	j := &journal{rd: rd, slots: make([]journalSlot, size)}
+	j.bufs.New = func() any { b := make([]byte, 0, JournalBodyCap+bodyMargin); return &b }
+	return j
+}
+
+// capture keeps the start of a response's body for the journal: the
+// caller's buffer goes back to its pool when the answer is written.
+func (j *journal) capture(x *exchange, body []byte) {
+	if len(body) == 0 || x.r.Method == http.MethodHead {
+		return
 	}
-	l.mu.Unlock()
+	if x.respBody == nil {
+		x.respBody = j.bufs.Get().(*[]byte)
+	}
+	*x.respBody = append((*x.respBody)[:0], body[:min(len(body), JournalBodyCap+bodyMargin)]...)
+	x.respSize = len(body)
 }
 
-// recent returns up to n requests, newest first.
-func (l *requestLog) recent(n int) []Request {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	size := l.next
-	if l.full {
-		size = len(l.buf)
+// add records one exchange.
+func (j *journal) add(x *exchange, start time.Time, dur time.Duration, why string) {
+	n := j.seq.Add(1)
+	sl := &j.slots[n%uint64(len(j.slots))]
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	if x.respBody != nil {
+		defer j.bufs.Put(x.respBody)
 	}
-	if n <= 0 || n > size {
-		n = size
+	if sl.seq > n {
+		return // the ring came round while this exchange was recorded: a later one holds the slot
 	}
-	out := make([]Request, 0, n)
-	for i := 1; i <= n; i++ {
-		out = append(out, l.buf[(l.next-i+len(l.buf))%len(l.buf)])
-	}
-	return out
-}
-
-func (l *requestLog) reset() {
-	l.mu.Lock()
-	l.next, l.full = 0, false
-	clear(l.buf)
-	l.mu.Unlock()
-}
-
-// record logs one exchange, to the ring and the logger.
-func (s *Server) record(x *exchange, start time.Time) {
-	rec := Request{Time: start.UTC(), Method: x.r.Method, URI: s.redact.uri(x.r.URL), Status: x.status,
-		DurationMS: float64(s.now().Sub(start).Microseconds()) / 1000}
+	rd, r := j.rd, x.r
+	sl.seq, sl.time, sl.dur, sl.method, sl.status = n, start, dur, r.Method, x.status
+	sl.uri = rd.appendURI(sl.uri[:0], r.URL)
+	sl.profile, sl.operation, sl.key = "", "", x.keyID
 	if x.profile != nil {
-		rec.Profile = x.profile.Name
+		sl.profile = x.profile.Name
 	}
 	if x.op != nil {
-		rec.Operation = x.op.ID
+		sl.operation = x.op.ID
 	}
 	if x.auth != nil {
-		rec.Key = x.auth.Key.ID
+		sl.key = x.auth.Key.ID
 	}
-	s.requests.add(rec)
-	s.log.Info("request", "method", rec.Method, "uri", rec.URI, "status", rec.Status,
-		"profile", rec.Profile, "operation", rec.Operation, "key", rec.Key, "ms", rec.DurationMS)
+	sl.reason, sl.why, sl.faults = x.reason, why, nil
+	if x.faults != nil {
+		sl.faults = x.faults.fired
+	}
+	sl.reqHeaders = append(sl.reqHeaders[:0], shownHeader{name: "Host", value: r.Host})
+	sl.reqHeaders = appendHeaders(rd, sl.reqHeaders, r.Header)
+	sl.respHeaders = appendHeaders(rd, sl.respHeaders[:0], x.w.Header())
+	sl.hasReqBody, sl.reqSize = x.body != nil, len(x.body)
+	sl.reqBody = sl.reqBody[:0]
+	if x.body != nil {
+		sl.reqBody = rd.appendBody(sl.reqBody, x.body, r.Header.Get("Content-Type"), JournalBodyCap)
+	}
+	sl.hasRespBody, sl.respSize = x.respBody != nil, x.respSize
+	sl.respBody = sl.respBody[:0]
+	if x.respBody != nil {
+		sl.respBody = rd.appendBody(sl.respBody, *x.respBody, x.w.Header().Get("Content-Type"), JournalBodyCap)
+	}
+}
+
+func appendHeaders(rd *redactor, dst []shownHeader, h http.Header) []shownHeader {
+	for name, values := range h {
+		for _, v := range values {
+			shown, redacted := rd.headerShown(name, v)
+			dst = append(dst, shownHeader{name: name, value: shown, redacted: redacted})
+		}
+	}
+	return dst
+}
+
+// entries copies out the entries after filter.since that pass filter,
+// newest first, at most limit of them (0: all). cursor is the sequence
+// number up to which every entry is final: a client that polls with
+// since=cursor misses none, though it may see one again.
+func (j *journal) entries(f journalFilter, limit int) (out []Request, cursor uint64) {
+	last := j.seq.Load()
+	first := max(j.floor.Load(), f.since) + 1
+	if size := uint64(len(j.slots)); last > size {
+		first = max(first, last-size+1)
+	}
+	cursor = max(last, f.since)
+	out = []Request{}
+	for n := last; n >= first; n-- {
+		sl := &j.slots[n%uint64(len(j.slots))]
+		sl.mu.Lock()
+		switch {
+		case sl.seq < n:
+			cursor = n - 1 // still being recorded
+		case sl.seq == n && f.match(sl) && (limit == 0 || len(out) < limit):
+			out = append(out, sl.export())
+		}
+		sl.mu.Unlock()
+	}
+	return out, cursor
+}
+
+// export copies a slot out as a Request; the caller holds its lock.
+func (sl *journalSlot) export() Request {
+	r := Request{Seq: sl.seq, Time: sl.time.UTC(), Method: sl.method, URI: string(sl.uri), Status: sl.status,
+		DurationMS: float64(sl.dur.Microseconds()) / 1000, Profile: sl.profile, Operation: sl.operation, Key: sl.key,
+		ReasonCode: sl.reason, Reason: sl.why, Faults: sl.faults,
+		RequestHeaders: headerMap(sl.reqHeaders)}
+	if len(sl.respHeaders) > 0 {
+		r.ResponseHeaders = headerMap(sl.respHeaders)
+	}
+	if sl.hasReqBody {
+		r.RequestBody = bodyOf(sl.reqBody, sl.reqSize)
+	}
+	if sl.hasRespBody {
+		r.ResponseBody = bodyOf(sl.respBody, sl.respSize)
+	}
+	return r
+}
+
+func headerMap(fields []shownHeader) http.Header {
+	h := make(http.Header, len(fields))
+	for _, f := range fields {
+		v := f.value
+		switch {
+		case f.redacted && v != "":
+			v += " " + Redacted
+		case f.redacted:
+			v = Redacted
+		}
+		h[f.name] = append(h[f.name], v)
+	}
+	return h
+}
+
+func bodyOf(text []byte, size int) *Body {
+	return &Body{Text: strings.ToValidUTF8(string(text), string(utf8.RuneError)), Size: size, Truncated: size > len(text)}
+}
+
+// reset hides every entry recorded so far.
+func (j *journal) reset() { j.floor.Store(j.seq.Load()) }
+
+// record journals one exchange and logs it. The log line is formatted
+// only when the logger is on.
+func (s *Server) record(x *exchange, start time.Time) {
+	dur := s.now().Sub(start)
+	why := x.why
+	if why != "" {
+		why = s.redact.text(why)
+	}
+	s.journal.add(x, start, dur, why)
+	if !s.log.Enabled(context.Background(), slog.LevelInfo) {
+		return
+	}
+	key := x.keyID
+	if x.auth != nil {
+		key = x.auth.Key.ID
+	}
+	attrs := []any{"method", x.r.Method, "uri", s.redact.uri(x.r.URL), "status", x.status}
+	if x.profile != nil {
+		attrs = append(attrs, "profile", x.profile.Name)
+	}
+	if x.op != nil {
+		attrs = append(attrs, "operation", x.op.ID)
+	}
+	if key != "" {
+		attrs = append(attrs, "key", key)
+	}
+	attrs = append(attrs, "ms", float64(dur.Microseconds())/1000)
+	if x.reason != "" {
+		attrs = append(attrs, "reasonCode", string(x.reason), "reason", why)
+	}
+	if x.faults != nil && len(x.faults.fired) > 0 {
+		attrs = append(attrs, "faults", strings.Join(x.faults.fired, "; "))
+	}
+	s.log.Info("request", attrs...)
+}
+
+// journalFilter selects journal entries; its zero value selects all.
+type journalFilter struct {
+	statuses  []statusRange // any of them; none means every status
+	profile   string
+	operation string
+	key       string // a key id
+	reason    Reason
+	since     uint64 // only entries with a greater sequence number
+}
+
+// statusRange is a status or a class of them: 401 is [401, 401], 4xx [400, 499].
+type statusRange struct{ lo, hi int }
+
+func (f *journalFilter) match(sl *journalSlot) bool {
+	if len(f.statuses) > 0 {
+		in := false
+		for _, r := range f.statuses {
+			if sl.status >= r.lo && sl.status <= r.hi {
+				in = true
+				break
+			}
+		}
+		if !in {
+			return false
+		}
+	}
+	return (f.profile == "" || sl.profile == f.profile) && (f.operation == "" || sl.operation == f.operation) &&
+		(f.key == "" || sl.key == f.key) && (f.reason == "" || sl.reason == f.reason)
 }

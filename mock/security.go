@@ -77,7 +77,8 @@ func (s *Server) authenticateAlternatives(p *specs.Profile, op *specs.Operation,
 	if wrong != nil {
 		return nil, nil, wrong
 	}
-	fail := &authFailure{kind: specs.Unauthenticated, message: "No credentials: send " + describeSecurity(op) + "."}
+	fail := (&authFailure{kind: specs.Unauthenticated, message: "No credentials: send " + describeSecurity(op) + "."}).
+		because(ReasonCredentialsMissing, "no credentials: %s takes %s", op.ID, describeSecurity(op))
 	seen := map[*specs.Scheme]bool{}
 	for _, alt := range op.Security {
 		for _, req := range alt {
@@ -155,7 +156,13 @@ func schemeWord(sc *specs.Scheme) string {
 // plain-HTTP mock cannot see certificates) without a key.
 func (s *Server) credential(p *specs.Profile, sc *specs.Scheme, r *http.Request) (auth *Authenticated, presented bool, fail *authFailure) {
 	refuse := func(msg string) (*Authenticated, bool, *authFailure) {
-		return nil, true, &authFailure{kind: specs.Unauthenticated, message: msg, challenges: schemeChallenges(s, p, sc, true)}
+		return nil, true, (&authFailure{kind: specs.Unauthenticated, message: msg, challenges: schemeChallenges(s, p, sc, true)}).
+			because(ReasonCredentialsMalformed, "")
+	}
+	unknown := func(msg string) (*Authenticated, bool, *authFailure) {
+		a, presented, f := refuse(msg)
+		f.reason = ReasonKeyUnknown
+		return a, presented, f
 	}
 	absent := &authFailure{kind: specs.Unauthenticated}
 	switch sc.Mode {
@@ -188,7 +195,7 @@ func (s *Server) credential(p *specs.Profile, sc *specs.Scheme, r *http.Request)
 		if a, found := s.keys.BySecret(p.Name, key); found {
 			return a, true, nil
 		}
-		return refuse(fmt.Sprintf("The key in %s %s is not known.", sc.In, sc.Param))
+		return unknown(fmt.Sprintf("The key in %s %s is not known.", sc.In, sc.Param))
 	}
 	values := r.Header.Values("Authorization")
 	word := "Bearer"
@@ -229,7 +236,7 @@ func (s *Server) credential(p *specs.Profile, sc *specs.Scheme, r *http.Request)
 		if a, ok := s.keys.ByPassword(p.Name, user, pass); ok {
 			return a, true, nil
 		}
-		return refuse("The user name or password is wrong.")
+		return unknown("The user name or password is wrong.")
 	case !isToken68(cred):
 		return refuse(fmt.Sprintf("The %s credentials contain characters a token cannot.", word))
 	case sc.TokenPrefix != "" && !strings.HasPrefix(cred, sc.TokenPrefix):
@@ -238,5 +245,5 @@ func (s *Server) credential(p *specs.Profile, sc *specs.Scheme, r *http.Request)
 	if a, ok := s.keys.BySecret(p.Name, cred); ok {
 		return a, true, nil
 	}
-	return refuse("The token is not known.")
+	return unknown("The token is not known.")
 }

@@ -66,7 +66,8 @@ type Server struct {
 	fixtures map[string]*fixtures.Set
 	log      *slog.Logger
 	redact   *redactor // what every log line, journal entry and error message passes through
-	requests *requestLog
+	journal  *journal  // the latest exchanges, explained
+	pickups  pickups   // secrets regenerated for the console, waiting to be fetched once
 	limiter  *limiter
 	control  http.Handler
 
@@ -105,7 +106,7 @@ func New(opts Options) (*Server, error) {
 	s := &Server{
 		opts: opts, profiles: opts.Profiles, byName: map[string]*specs.Profile{}, router: rt,
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
-		log: opts.Logger, requests: newRequestLog(200), limiter: newLimiter(opts.Now, opts.TimeScale),
+		log: opts.Logger, limiter: newLimiter(opts.Now, opts.TimeScale),
 		ops: map[*specs.Operation]*opInfo{}, alternatives: map[*specs.Profile]bool{},
 	}
 	faults, err := newFaultSet(opts.Profiles, opts.Seed, opts.Faults)
@@ -114,6 +115,8 @@ func New(opts Options) (*Server, error) {
 	}
 	s.faults = faults
 	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
+	s.redact.filter = &s.keys.filter
+	s.journal = newJournal(s.redact, JournalSize)
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
 		s.alternatives[p] = needsAlternatives(p)
@@ -219,7 +222,8 @@ func (s *Server) serve(x *exchange) *failure {
 	if !x.op.Public && !s.skipAuthentication(x) {
 		auth, alt, f := s.authenticate(x.profile, x.op, x.r)
 		if f == nil && x.faults.has(devValidKeyRefused) {
-			f = &failure{kind: specs.Unauthenticated, challenges: s.challengesFor(x.profile)}
+			f = (&failure{kind: specs.Unauthenticated, challenges: s.challengesFor(x.profile), key: auth.Key.ID}).
+				because(ReasonKeyUnknown, "a valid key (%s) refused: deviation valid-key-refused", auth.Key.ID)
 		}
 		if f != nil {
 			return s.deviateAuth(x, f)
@@ -259,11 +263,12 @@ func (s *Server) route(x *exchange) *failure {
 			return nil
 		}
 		if len(allowed) > 0 {
-			f := fail(specs.MethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allowed, ", "))
+			f := fail(specs.MethodNotAllowed, "%s is not allowed here; allowed: %s.", r.Method, strings.Join(allowed, ", ")).
+				because(ReasonMethodNotAllowed, "%s not served at %s; allowed: %s", r.Method, r.URL.Path, strings.Join(allowed, ", "))
 			f.allow = allowed
 			return f
 		}
-		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path)
+		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path).because(ReasonNoRoute, "no route: no operation at %s", r.URL.Path)
 	}
 	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op]
 	x.faults = s.faults.active(x.profile, x.op)

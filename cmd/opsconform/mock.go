@@ -52,20 +52,31 @@ its embedded fixtures, and the banner says which each profile uses. A spec
 without fixtures gets demo keys minted from --seed, printed with a curl line
 per security scheme. Generated data depends only on --seed.
 
-The control API lives under /__opsconform/: health, profiles, reset, requests,
-and per profile the demo credentials, keys (create, list, disable, enable, revoke, regenerate, expire,
-delete), their rate-limit budgets (read, reset) and users (deactivate, activate,
-disable-api, enable-api). On a loopback address it is open to local clients
-(not to other sites' pages in a browser); on an address other machines can
-reach, every call but health needs Authorization: Bearer TOKEN, with the
-token from --control-token, or made at start and printed in the banner.
+The control API lives under /__opsconform/: health, profiles, reset, faults,
+the request journal, and per profile the demo credentials, keys (create, list,
+disable, enable, revoke, regenerate, expire, delete), their rate-limit budgets
+(read, reset) and users (deactivate, activate, disable-api, enable-api). On a
+loopback address it is open to local clients (not to other sites' pages in a
+browser); on an address other machines can reach, every call but health needs
+Authorization: Bearer TOKEN, with the token from --control-token, or made at
+start and printed in the banner.
+
+The journal (GET /__opsconform/requests) keeps the latest 512 requests: method,
+URI, headers, the first 2 KiB of both bodies, status, duration, profile,
+operation and key id, all with secrets redacted, and for every refusal why, as
+a code (reasonCode: key-revoked, scope-missing, rate-limited, ...) and in
+words. It filters by status (401, 4xx), profile, operation, key (an id),
+reason and since. The web console at /__opsconform/ui shows it live, with the
+profiles, the keys (disable, revoke, regenerate, expire) and the faults; it
+never shows a secret. With a control token, open the console with
+#token=TOKEN after its URL, or paste the token when it asks.
 
 Rate limits are counted per key and operation class over the windows the specs
 document; --time-scale 60 makes a minute last a second, and every header
 reports the scaled seconds.
-One line per request goes to stderr, with secrets redacted (--quiet turns it off):
-any parameter a security scheme or common usage names a credential, and any
-known key wherever it is sent.
+One line per request goes to stderr, with secrets redacted and, for a
+refusal, its reason (--quiet turns it off): any parameter a security scheme or
+common usage names a credential, and any known key wherever it is sent.
 
 Requests over 8 KiB of URI, 32 KiB of headers or 1 MiB of body get 414, 431
 or 413 in the vendor's envelope; on SIGINT or SIGTERM the mock stops taking
@@ -204,6 +215,15 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 			fmt.Fprintf(out, "  %-20s reachable from other machines: every call but health needs\n  %-20s Authorization: Bearer %s\n", "", "", ctlToken)
 		case ctlToken != "":
 			fmt.Fprintf(out, "  %-20s every call but health needs Authorization: Bearer <--control-token>\n", "")
+		}
+		switch {
+		case ctlTokenMade:
+			// The fragment never reaches the server; the page keeps the token in its tab only.
+			fmt.Fprintf(out, "  %-20s %s%sui#token=%s\n", "web console", base, mock.ControlPrefix, ctlToken)
+		case ctlToken != "":
+			fmt.Fprintf(out, "  %-20s %s%sui  (it asks for the control token; or append #token=<token>)\n", "web console", base, mock.ControlPrefix)
+		default:
+			fmt.Fprintf(out, "  %-20s %s%sui\n", "web console", base, mock.ControlPrefix)
 		}
 	}
 	for _, f := range faults {

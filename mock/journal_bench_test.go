@@ -1,0 +1,50 @@
+package mock
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// BenchmarkJournal measures what recording one exchange costs the request
+// that made it: redacting its URI, headers and both bodies into a reused
+// slot. An ordinary exchange (a GET with a key, a JSON page back) should
+// allocate nothing.
+func BenchmarkJournal(b *testing.B) {
+	h := newHarness(b)
+	p := profileNamed(b, "opsmerge")
+	hdr, _ := fixtureCredentials(b, p, "full")
+	for _, size := range []struct{ name, query string }{{"page-1", "?per_page=1"}, {"page-100", "?per_page=100"}} {
+		req := httptest.NewRequest("GET", "/api/v1/agents"+size.query, nil)
+		req.Host = "127.0.0.1"
+		req.Header = hdr.Clone()
+		req.Header.Set("User-Agent", "opsconform-bench/1.0 (linux; go)")
+		req.Header.Set("Accept", "application/json")
+		w := httptest.NewRecorder()
+		h.srv.ServeHTTP(w, req)
+		if w.Code != 200 {
+			b.Fatalf("%d %s", w.Code, w.Body)
+		}
+		body := w.Body.Bytes()
+		x := &exchange{w: w, r: req, profile: p, op: p.Operation("listAgents"), status: 200}
+		b.Run("add/"+size.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.SetBytes(int64(min(len(body), JournalBodyCap)))
+			for b.Loop() {
+				h.srv.journal.capture(x, body)
+				h.srv.journal.add(x, time.Time{}, time.Millisecond, "")
+				x.respBody = nil
+			}
+		})
+	}
+	b.Run("entries", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if out, _ := h.srv.journal.entries(journalFilter{statuses: []statusRange{{400, 499}}}, 50); out == nil {
+				b.Fatal("nil")
+			}
+		}
+	})
+	_ = http.StatusOK
+}
