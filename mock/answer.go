@@ -50,6 +50,7 @@ func (s *Server) answer(x *exchange) *failure {
 		// Generated outside the data lock: a large schema must not stall other requests.
 		item := ds.generate(c.schema)
 		overlay(item, body, c.schema)
+		ds.pointCreated(c, item, body)
 		ds.mu.Lock()
 		ds.genMu.Lock()
 		uniqueID(ds.gen, c, item)

@@ -141,6 +141,11 @@ const (
 	devRateLimitHeadersOnlyOn429
 	devRateLimitOutlivesRetryAfter
 
+	// Paths, related records and search (Ivanti's business objects).
+	devPathCaseSensitive
+	devRelatedUnfiltered
+	devSearchIgnored
+
 	devCount
 )
 
@@ -254,8 +259,19 @@ func hasItemRoutes(p *specs.Profile) bool {
 		return !op.Public && op.Resource != nil && op.Resource.Action == specs.ActionGet && op.Resource.ID != ""
 	})
 }
-func rateLimited(p *specs.Profile) bool { return len(p.RateLimits.Classes) > 0 }
-func xRateLimit(p *specs.Profile) bool  { return p.RateLimits.Headers == specs.HeadersXRateLimit }
+func rateLimited(p *specs.Profile) bool          { return len(p.RateLimits.Classes) > 0 }
+func caseInsensitivePaths(p *specs.Profile) bool { return p.CaseInsensitivePaths }
+func hasRelatedLists(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return op.Resource != nil && op.Resource.ParentCollection != ""
+	})
+}
+func hasSearch(p *specs.Profile) bool {
+	return p.Query != nil && p.Query.Search != "" && slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return op.Param("query", p.Query.Search) != nil
+	})
+}
+func xRateLimit(p *specs.Profile) bool { return p.RateLimits.Headers == specs.HeadersXRateLimit }
 func all(preds ...func(*specs.Profile) bool) func(*specs.Profile) bool {
 	return func(p *specs.Profile) bool {
 		for _, pr := range preds {
@@ -358,6 +374,11 @@ var deviations = func() []deviationSpec {
 		{devRemainingConstant, "remaining-constant", "never decreases X-RateLimit-Remaining", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitHeadersOnlyOn429, "rate-limit-headers-only-on-429", "sends the X-RateLimit-* headers only on the 429", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitOutlivesRetryAfter, "rate-limit-outlives-retry-after", "keeps refusing after the Retry-After it sent", []string{"RATE-004"}, rateLimited},
+
+		// Paths, related records and search.
+		{devPathCaseSensitive, "path-case-sensitive", "matches paths only as the spec spells them: /businessobject/Incidents is 404", []string{"ENV-020"}, caseInsensitivePaths},
+		{devRelatedUnfiltered, "related-unfiltered", "lists every related record of the type under any parent record, known or not", []string{"ENV-021"}, hasRelatedLists},
+		{devSearchIgnored, "search-ignored", "accepts $search and ignores it", []string{"ENV-022"}, hasSearch},
 	}
 	out := make([]deviationSpec, devCount)
 	for _, d := range list {

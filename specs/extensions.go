@@ -21,11 +21,12 @@ var (
 const defaultNonceLifetime = 5 * time.Minute
 
 type xProfile struct {
-	Name      string            `yaml:"name"`
-	Title     string            `yaml:"title"`
-	Source    string            `yaml:"source"`
-	Citations map[string]string `yaml:"citations"`
-	Lifecycle []string          `yaml:"lifecycle"`
+	Name         string            `yaml:"name"`
+	Title        string            `yaml:"title"`
+	Source       string            `yaml:"source"`
+	Citations    map[string]string `yaml:"citations"`
+	Lifecycle    []string          `yaml:"lifecycle"`
+	PathMatching string            `yaml:"pathMatching"`
 }
 
 type xAccess struct {
@@ -90,15 +91,16 @@ type xDigest struct {
 }
 
 type xResource struct {
-	Collection string            `yaml:"collection"`
-	Action     string            `yaml:"action"`
-	ID         string            `yaml:"id"`
-	Field      string            `yaml:"field"`
-	Parent     string            `yaml:"parent"`
-	Items      string            `yaml:"items"`
-	Source     string            `yaml:"source"`
-	Visible    string            `yaml:"visible"`
-	Filters    map[string]string `yaml:"filters"`
+	Collection       string            `yaml:"collection"`
+	Action           string            `yaml:"action"`
+	ID               string            `yaml:"id"`
+	Field            string            `yaml:"field"`
+	Parent           string            `yaml:"parent"`
+	ParentCollection string            `yaml:"parentCollection"`
+	Items            string            `yaml:"items"`
+	Source           string            `yaml:"source"`
+	Visible          string            `yaml:"visible"`
+	Filters          map[string]string `yaml:"filters"`
 }
 
 type xQuery struct {
@@ -106,6 +108,7 @@ type xQuery struct {
 	Filter  string `yaml:"filter"`
 	OrderBy string `yaml:"orderby"`
 	Select  string `yaml:"select"`
+	Search  string `yaml:"search"`
 }
 
 type xDeprecation struct {
@@ -213,6 +216,13 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 			}
 		}
 		p.Lifecycle = x.Lifecycle
+		switch x.PathMatching {
+		case "", "exact":
+		case "case-insensitive":
+			p.CaseInsensitivePaths = true
+		default:
+			return l.errorf(child(n, "pathMatching"), "x-opsconform-profile.pathMatching: unknown value %q (want exact or case-insensitive)", x.PathMatching)
+		}
 	}
 	if n, ok := ext.Get("x-opsconform-access"); ok {
 		var x xAccess
@@ -248,10 +258,10 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 		if x.Style != "odata" {
 			return l.errorf(child(n, "style"), "x-opsconform-query.style: unknown value %q (want odata)", x.Style)
 		}
-		if x.Filter == "" && x.OrderBy == "" && x.Select == "" {
-			return l.errorf(n, "x-opsconform-query: name at least one of filter, orderby, select")
+		if x.Filter == "" && x.OrderBy == "" && x.Select == "" && x.Search == "" {
+			return l.errorf(n, "x-opsconform-query: name at least one of filter, orderby, select, search")
 		}
-		p.Query = &QueryOptions{Filter: x.Filter, OrderBy: x.OrderBy, Select: x.Select}
+		p.Query = &QueryOptions{Filter: x.Filter, OrderBy: x.OrderBy, Select: x.Select, Search: x.Search}
 	}
 	if n, ok := ext.Get("x-opsconform-rate-limits"); ok {
 		if err := l.rateLimitsExtension(p, n); err != nil {
@@ -570,9 +580,18 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		if err := l.decode(where+".x-opsconform-resource", n, &x); err != nil {
 			return err
 		}
-		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
+		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent,
+			ParentCollection: x.ParentCollection, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
 		if len(x.Filters) > 0 && r.Action != ActionList {
 			return l.errorf(child(n, "filters"), "%s.x-opsconform-resource.filters: only for list", where)
+		}
+		for _, param := range sortedKeys(x.Filters) {
+			if o.Param("query", param) == nil && o.Param("path", param) == nil {
+				return l.errorf(child(n, "filters", param), "%s.x-opsconform-resource.filters: the operation has no query or path parameter %q", where, param)
+			}
+		}
+		if r.ParentCollection != "" && (r.Parent == "" || r.Action != ActionList || r.Source != SourceData) {
+			return l.errorf(child(n, "parentCollection"), "%s.x-opsconform-resource.parentCollection: only for a list of data with a parent parameter", where)
 		}
 		if r.Source != SourceData && r.Source != SourceKeys {
 			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)
