@@ -77,7 +77,7 @@ func (s *Server) answer(x *exchange) *failure {
 			item := maps.Clone(old.fields)
 			overlay(item, body, c.schema)
 			item[c.idField] = old.fields[c.idField] // the body cannot move an item
-			if rec, err = ds.record(item); err == nil {
+			if rec, err = ds.record(item); err == nil && !x.faults.has(devUpdateNotStored) {
 				c.replace(i, rec)
 			}
 		}

@@ -145,6 +145,7 @@ const (
 	devPathCaseSensitive
 	devRelatedUnfiltered
 	devSearchIgnored
+	devUpdateNotStored
 
 	devCount
 )
@@ -261,6 +262,20 @@ func hasItemRoutes(p *specs.Profile) bool {
 }
 func rateLimited(p *specs.Profile) bool          { return len(p.RateLimits.Classes) > 0 }
 func caseInsensitivePaths(p *specs.Profile) bool { return p.CaseInsensitivePaths }
+// hasDataUpdates: some update of a data record has a body and a get of
+// the same collection to read the record back.
+func hasDataUpdates(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		r := op.Resource
+		if r == nil || r.Action != specs.ActionUpdate || r.Source != specs.SourceData || op.Body == nil || op.Body.Schema == nil {
+			return false
+		}
+		return slices.ContainsFunc(p.Operations, func(g *specs.Operation) bool {
+			gr := g.Resource
+			return gr != nil && gr.Action == specs.ActionGet && gr.Collection == r.Collection && gr.Source == r.Source && g.Method == http.MethodGet
+		})
+	})
+}
 func hasRelatedLists(p *specs.Profile) bool {
 	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
 		return op.Resource != nil && op.Resource.ParentCollection != ""
@@ -379,6 +394,7 @@ var deviations = func() []deviationSpec {
 		{devPathCaseSensitive, "path-case-sensitive", "matches paths only as the spec spells them: /businessobject/Incidents is 404", []string{"ENV-020"}, caseInsensitivePaths},
 		{devRelatedUnfiltered, "related-unfiltered", "lists every related record of the type under any parent record, known or not", []string{"ENV-021"}, hasRelatedLists},
 		{devSearchIgnored, "search-ignored", "accepts $search and ignores it", []string{"ENV-022"}, hasSearch},
+		{devUpdateNotStored, "update-not-stored", "answers an update with the changed record but does not keep the change", []string{"ENV-023"}, hasDataUpdates},
 	}
 	out := make([]deviationSpec, devCount)
 	for _, d := range list {
