@@ -262,6 +262,7 @@ func hasItemRoutes(p *specs.Profile) bool {
 }
 func rateLimited(p *specs.Profile) bool          { return len(p.RateLimits.Classes) > 0 }
 func caseInsensitivePaths(p *specs.Profile) bool { return p.CaseInsensitivePaths }
+
 // hasDataUpdates: some update of a data record has a body and a get of
 // the same collection to read the record back.
 func hasDataUpdates(p *specs.Profile) bool {
