@@ -221,6 +221,13 @@ func TestUpdateByRecID(t *testing.T) {
 			t.Errorf("after %s: %d %s", tt.method, st, body)
 		}
 	}
+	// Spelled otherwise than the spec (the client's Incidents, a trailing
+	// slash), the path still lines up with the validator: these were 500s.
+	for _, spelled := range []string{"/api/odata/businessobject/Incidents('" + ivIncident + "')", path + "/", "/API/ODATA/BUSINESSOBJECT/INCIDENTS('" + ivIncident + "')"} {
+		if st, _, body := h.do("PUT", spelled, hdr, `{"Status":"Active","Owner":"JSmith"}`); st != 200 || !strings.Contains(string(body), `"Owner":"JSmith"`) {
+			t.Errorf("PUT %s: %d %s", spelled, st, body)
+		}
+	}
 	for _, bad := range []string{"{}", `{"Nope":1}`} {
 		st, _, body := h.do("PUT", path, hdr, bad)
 		if st != 400 {
