@@ -22,6 +22,9 @@ func (s *Server) answer(x *exchange) *failure {
 		return s.answerGeneric(x) // a plain OpenAPI file: mock/generic.go
 	}
 	s.setDocumentedHeaders(x)
+	if x.op.Search != nil {
+		return s.answerSearch(x) // a search whose query is the body: mock/search.go
+	}
 	res := x.op.Resource
 	if res == nil {
 		// Nothing says what the operation does: answer with a body generated from its schema.

@@ -361,6 +361,21 @@ func TestN8nIvantiClientReplay(t *testing.T) {
 		t.Errorf("Search By Keyword \"expense report\": %d records, %v", len(found), err)
 	}
 
+	// Full Text Search In Single Object (search/fullTextSearchInSingleObject.operation.ts),
+	// limit 25 (its MAX_LIMIT): POST /rest/search/fulltext. The node sends
+	// "$top" and "$skip" where the vendor documents Top and Skip; they are
+	// ignored, so the node gets the first page of the documented default
+	// size and stops there (a page as long as MAX_LIMIT, fewer than totalRows).
+	ft, err := c.ivantiApiRequest("POST", "/rest/search/fulltext", nil, map[string]any{"Text": "e", "ObjectType": "Incident", "$top": 25, "$skip": 0})
+	if err != nil {
+		t.Fatalf("Full Text Search: %v", err)
+	}
+	ftm, _ := ft.(map[string]any)
+	rows, _ := ftm["data"].([]any)
+	if total, _ := ftm["totalRows"].(float64); len(rows) != 25 || int(total) <= 25 {
+		t.Errorf("Full Text Search for \"e\": %d rows of %v", len(rows), ftm["totalRows"])
+	}
+
 	// Create (object/create.operation.ts, manual mode: every value a string).
 	created, err := c.ivantiApiRequest("POST", base, nil, map[string]any{
 		"Subject": "Printer on floor 3 is offline", "Symptom": "Jobs stay queued.", "Priority": "2",

@@ -15,7 +15,7 @@ import (
 var (
 	rootExtensions      = []string{"x-opsconform-profile", "x-opsconform-access", "x-opsconform-envelope", "x-opsconform-errors", "x-opsconform-pagination", "x-opsconform-rate-limits", "x-opsconform-query"}
 	schemeExtensions    = []string{"x-opsconform-token-prefix", "x-opsconform-digest", "x-opsconform-format", "x-opsconform-binding"}
-	operationExtensions = []string{"x-opsconform-class", "x-opsconform-resource", "x-opsconform-deprecation"}
+	operationExtensions = []string{"x-opsconform-class", "x-opsconform-resource", "x-opsconform-deprecation", "x-opsconform-search"}
 )
 
 const defaultNonceLifetime = 5 * time.Minute
@@ -109,6 +109,20 @@ type xQuery struct {
 	OrderBy string `yaml:"orderby"`
 	Select  string `yaml:"select"`
 	Search  string `yaml:"search"`
+}
+
+type xSearch struct {
+	Text     string            `yaml:"text"`
+	Type     string            `yaml:"type"`
+	Top      string            `yaml:"top"`
+	Skip     string            `yaml:"skip"`
+	Types    map[string]string `yaml:"types"`
+	Response struct {
+		Items string `yaml:"items"`
+		Total string `yaml:"total"`
+		Text  string `yaml:"text"`
+		Key   string `yaml:"key"`
+	} `yaml:"response"`
 }
 
 type xDeprecation struct {
@@ -574,6 +588,28 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 			return l.errorf(n, "%s.x-opsconform-deprecation: sunset %s is before since %s", where, x.Sunset, x.Since)
 		}
 		o.Deprecation = d
+	}
+	if n, ok := ext.Get("x-opsconform-search"); ok {
+		var x xSearch
+		if err := l.decode(where+".x-opsconform-search", n, &x); err != nil {
+			return err
+		}
+		for field, v := range map[string]string{"text": x.Text, "type": x.Type, "response.items": x.Response.Items} {
+			if v == "" {
+				return l.errorf(n, "%s.x-opsconform-search.%s: missing", where, field)
+			}
+		}
+		if len(x.Types) == 0 {
+			return l.errorf(n, "%s.x-opsconform-search.types: name at least one type and the collection it searches", where)
+		}
+		if (x.Top == "") != (x.Skip == "") {
+			return l.errorf(n, "%s.x-opsconform-search: top and skip go together", where)
+		}
+		if o.Body == nil || o.Body.ContentType != "application/json" {
+			return l.errorf(n, "%s.x-opsconform-search: the query is a JSON request body, which the operation does not declare", where)
+		}
+		o.Search = &Search{Text: x.Text, Type: x.Type, Top: x.Top, Skip: x.Skip, Types: x.Types,
+			Items: x.Response.Items, Total: x.Response.Total, Echo: x.Response.Text, Key: x.Response.Key}
 	}
 	if n, ok := ext.Get("x-opsconform-resource"); ok {
 		var x xResource

@@ -385,9 +385,22 @@ type Operation struct {
 
 	Resource  *Resource // what the operation does to which collection; nil when unmodelled
 	Paginated bool      // the operation takes the profile's paging parameters
+	// Search is a search whose query is the JSON request body (Ivanti's
+	// POST /api/rest/search/fulltext); nil for other operations.
+	Search *Search
 
 	PathItem *v3.PathItem
 	Op       *v3.Operation
+}
+
+// Search is a full-text search that takes its query in the request body:
+// the text, which collection to search (by the vendor's type name) and the
+// page, and answers the matching records in its own list shape.
+type Search struct {
+	Text, Type, Top, Skip string            // the body's fields; Top and Skip empty when it does not page
+	Types                 map[string]string // the vendor's type name → the collection searched
+	Items, Total, Echo    string            // the answer's fields: the records, their count, the text searched
+	Key                   string            // the answer's field naming the records' id field; empty when none
 }
 
 // ExternalDocs is an operation's externalDocs: the page that documents it.

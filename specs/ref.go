@@ -97,10 +97,19 @@ func (l *loader) checkRef(p *Profile, where string, n *yaml.Node) error {
 }
 
 // parentCollections checks that every x-opsconform-resource.parentCollection
-// names a collection some operation keeps and can find items of.
+// and every collection an x-opsconform-search searches is one some operation
+// keeps.
 func (l *loader) parentCollections(p *Profile) error {
 	known := dataCollections(p)
 	for _, op := range p.Operations {
+		if op.Search != nil {
+			for _, t := range sortedKeys(op.Search.Types) {
+				if c := op.Search.Types[t]; !known[c] {
+					return l.errorf(lowNode(op.Op.GoLow()), "%s %s: x-opsconform-search.types.%s: no operation keeps a collection %q (have: %s)",
+						op.Method, op.Template, t, c, strings.Join(sortedKeys(known), ", "))
+				}
+			}
+		}
 		r := op.Resource
 		if r == nil || r.ParentCollection == "" {
 			continue

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -25,7 +26,7 @@ func recordChecks(p *specs.Profile) []*Check {
 	if relatedLists(p) != nil {
 		checks = append(checks, &Check{ID: "021", Statement: "A related-records list holds exactly the records linked to its parent record, and answers 404 in the error envelope for a parent that does not exist", run: checkRelatedList})
 	}
-	if p.Pagination != nil && searchLists(p) != nil {
+	if p.Pagination != nil && searchLists(p) != nil || bodySearches(p) != nil {
 		checks = append(checks, &Check{ID: "022", Statement: "$search keeps exactly the records with the text: a word of a record finds it and only records with that word; a word no record has finds none", run: checkSearch})
 	}
 	if updates(p) != nil {
@@ -340,10 +341,25 @@ func searchWord(record map[string]any) string {
 	return words[0]
 }
 
-// checkSearch searches the first searchable list for a word of its first
-// record (in upper case: the match is in any case) and for a word no record
-// can have.
+// checkSearch searches, with the list option ($search) and with each
+// search whose query is the body, for a word of a record (in upper case:
+// the match is in any case) and for a word no record can have.
 func checkSearch(t *T) {
+	ran := 0
+	if t.env.profile.Pagination != nil && searchLists(t.env.profile) != nil {
+		ran += checkListSearch(t)
+	}
+	for _, op := range bodySearches(t.env.profile) {
+		ran += checkBodySearch(t, op)
+	}
+	if ran == 0 {
+		t.Skipf("no search whose records the credentials can list")
+	}
+}
+
+// checkListSearch is checkSearch for the first searchable list the
+// credentials fill; 0 when there is none.
+func checkListSearch(t *T) int {
 	e := t.env
 	param := e.profile.Query.Search
 	var op *specs.Operation
@@ -354,7 +370,7 @@ func checkSearch(t *T) {
 		}
 	}
 	if op == nil {
-		t.Skipf("no list taking %s whose parameters the credentials fill", param)
+		return 0
 	}
 	status, items, _, body := t.page(op)
 	if status != http.StatusOK {
@@ -389,7 +405,6 @@ func checkSearch(t *T) {
 			t.Fatalf(fmt.Sprintf("records with %q", word), string(truncate(body)), "%s %s=%s answers a record without the word", op.ID, param, strings.ToUpper(word))
 		}
 	}
-	const nonsense = "zqxjopsconformnoword"
 	status, found, _, body = t.page(op, param, nonsense)
 	if status != http.StatusOK {
 		t.Fatalf("200", fmt.Sprint(status), "%s=%s failed: %s", param, nonsense, truncate(body))
@@ -397,4 +412,89 @@ func checkSearch(t *T) {
 	if len(found) != 0 {
 		t.Fatalf("no record", fmt.Sprintf("%d records", len(found)), "%s %s=%s finds records although none has the word", op.ID, param, nonsense)
 	}
+	return 1
+}
+
+// nonsense is a word no record has.
+const nonsense = "zqxjopsconformnoword"
+
+// bodySearches are the searches whose query is the request body.
+func bodySearches(p *specs.Profile) []*specs.Operation {
+	var out []*specs.Operation
+	for _, op := range p.Operations {
+		if op.Search != nil {
+			out = append(out, op)
+		}
+	}
+	return out
+}
+
+// checkBodySearch searches with op, in the first of its types whose list
+// the credentials can read, for a word of that list's first record, then
+// for nonsense; 0 when no type's list is readable.
+func checkBodySearch(t *T, op *specs.Operation) int {
+	e := t.env
+	sp := op.Search
+	types := make([]string, 0, len(sp.Types))
+	for typ := range sp.Types {
+		types = append(types, typ)
+	}
+	sort.Strings(types)
+	for _, typ := range types {
+		var list *specs.Operation
+		for _, o := range e.profile.Operations {
+			if r := o.Resource; r != nil && r.Action == specs.ActionList && r.Collection == sp.Types[typ] && r.ParentCollection == "" && o.Method == http.MethodGet && e.fillable(o) {
+				list = o
+				break
+			}
+		}
+		if list == nil {
+			continue
+		}
+		status, items, _, _ := t.pageAs("full", list)
+		if status != http.StatusOK || len(items) == 0 {
+			continue
+		}
+		first, _ := items[0].(map[string]any)
+		word := searchWord(first)
+		if word == "" {
+			continue
+		}
+		query := func(text string) (int, []any, map[string]any, []byte) {
+			q := map[string]any{sp.Text: text, sp.Type: typ}
+			if sp.Top != "" {
+				q[sp.Top] = maxPage(e.profile)
+			}
+			b, _ := json.Marshal(q)
+			resp, body := t.Raw(t.Client("full"), op.Method, e.path(op, nil), nil, string(b))
+			if resp.StatusCode != http.StatusOK {
+				t.Fatalf("200", fmt.Sprint(resp.StatusCode), "%s %s failed: %s", op.ID, b, truncate(body))
+			}
+			inner, err := e.unwrap(body)
+			if err != nil {
+				t.Fatalf("a "+e.profile.Name+" body", string(truncate(body)), "%v", err)
+			}
+			found, ok := inner[sp.Items].([]any)
+			if !ok {
+				t.Fatalf(fmt.Sprintf("an array %q", sp.Items), string(truncate(body)), "%s answers no %q", op.ID, sp.Items)
+			}
+			return resp.StatusCode, found, inner, body
+		}
+		_, found, _, body := query(strings.ToUpper(word))
+		if len(found) == 0 {
+			t.Fatalf("the record the word comes from", "no record", "%s for %q in %s finds nothing, though %s's first record has it", op.ID, strings.ToUpper(word), typ, list.ID)
+		}
+		for _, it := range found {
+			m, _ := it.(map[string]any)
+			if !slices.ContainsFunc(textOf(m), func(s string) bool { return strings.Contains(s, word) }) {
+				t.Fatalf(fmt.Sprintf("records with %q", word), string(truncate(body)), "%s for %q answers a record without the word", op.ID, word)
+			}
+		}
+		_, found, inner, _ := query(nonsense)
+		if n, counted := intField(inner, sp.Total); len(found) != 0 || counted && n != 0 {
+			t.Fatalf("no record", fmt.Sprintf("%d records", len(found)), "%s for %s finds records although none has the word", op.ID, nonsense)
+		}
+		return 1
+	}
+	return 0
 }
