@@ -8,7 +8,7 @@ BENCHTIME ?= 1s
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
-.PHONY: all build mock test vet lint fmt-check bench bench-specs load fuzz soak clean
+.PHONY: all build mock test vet lint fmt-check readme bench bench-specs load fuzz soak clean
 
 all: build
 
@@ -26,6 +26,11 @@ test: fmt-check vet lint
 
 vet:
 	$(GO) vet $(PKGS)
+
+## readme: rewrite README's table of the operations served from the embedded specs
+## (make test fails while they disagree)
+readme:
+	$(GO) test ./specs -run '^TestReadmeOperations$$' -count=1 -update
 
 lint:
 	$(GO) run $(STATICCHECK) $(PKGS)

@@ -22,6 +22,9 @@ func (s *Server) answer(x *exchange) *failure {
 		return s.answerGeneric(x) // a plain OpenAPI file: mock/generic.go
 	}
 	s.setDocumentedHeaders(x)
+	if x.op.Search != nil {
+		return s.answerSearch(x) // a search whose query is the body: mock/search.go
+	}
 	res := x.op.Resource
 	if res == nil {
 		// Nothing says what the operation does: answer with a body generated from its schema.
@@ -50,6 +53,7 @@ func (s *Server) answer(x *exchange) *failure {
 		// Generated outside the data lock: a large schema must not stall other requests.
 		item := ds.generate(c.schema)
 		overlay(item, body, c.schema)
+		ds.pointCreated(c, item, body)
 		ds.mu.Lock()
 		ds.genMu.Lock()
 		uniqueID(ds.gen, c, item)
@@ -76,7 +80,7 @@ func (s *Server) answer(x *exchange) *failure {
 			item := maps.Clone(old.fields)
 			overlay(item, body, c.schema)
 			item[c.idField] = old.fields[c.idField] // the body cannot move an item
-			if rec, err = ds.record(item); err == nil {
+			if rec, err = ds.record(item); err == nil && !x.faults.has(devUpdateNotStored) {
 				c.replace(i, rec)
 			}
 		}

@@ -172,6 +172,18 @@ func (h *harness) expectedCount(t *testing.T, p *specs.Profile, op *specs.Operat
 		return n
 	}
 	c := h.srv.dataset(p.Name).cols[res.Collection]
+	if res.ParentCollection != "" {
+		// A related list: the items linked to the parent the fixtures name.
+		n := 0
+		for _, it := range c.items {
+			for param, field := range res.Filters {
+				if param == res.Parent && fmt.Sprint(it.fields[field]) == h.srv.fixtures[p.Name].Params[param] {
+					n++
+				}
+			}
+		}
+		return n
+	}
 	if !res.BoundOnly {
 		return len(c.items)
 	}
@@ -214,7 +226,7 @@ func TestPagingEdgeValues(t *testing.T) {
 		}},
 		"ivanti-ism": {"/api/odata/businessobject/incidents", []edge{
 			{"$top=0", 400, -1}, {"$skip=-1", 400, -1}, {"$top=abc", 400, -1}, {"$top=101", 200, 100},
-			{"", 200, 100}, {"$skip=229", 200, 1}, {"$skip=5000", 200, 0},
+			{"", 200, 25}, {"$top=100", 200, 100}, {"$skip=229", 200, 1}, {"$skip=5000", 200, 0},
 		}},
 	}
 	for _, p := range embeddedProfiles(t) {
@@ -426,6 +438,9 @@ func (h *harness) exchange(t *testing.T, c *http.Client, method, path string, hd
 // pathFor fills an operation's parameters with values that exist.
 func (h *harness) pathFor(t *testing.T, p *specs.Profile, op *specs.Operation) string {
 	params := map[string]string{"orgId": "5980cfc70b6d97029d82e3f6", "groupId": "5e2211c17a3e5a48f5497de3"}
+	for k, v := range h.srv.fixtures[p.Name].Params {
+		params[k] = v // records the data set names (Ivanti's parents of related lists)
+	}
 	if r := op.Resource; r != nil && r.ID != "" {
 		if r.Source == specs.SourceKeys {
 			params[r.ID] = fixtureKey(t, p.Name, "second").ID

@@ -141,6 +141,12 @@ const (
 	devRateLimitHeadersOnlyOn429
 	devRateLimitOutlivesRetryAfter
 
+	// Paths, related records and search (Ivanti's business objects).
+	devPathCaseSensitive
+	devRelatedUnfiltered
+	devSearchIgnored
+	devUpdateNotStored
+
 	devCount
 )
 
@@ -254,8 +260,34 @@ func hasItemRoutes(p *specs.Profile) bool {
 		return !op.Public && op.Resource != nil && op.Resource.Action == specs.ActionGet && op.Resource.ID != ""
 	})
 }
-func rateLimited(p *specs.Profile) bool { return len(p.RateLimits.Classes) > 0 }
-func xRateLimit(p *specs.Profile) bool  { return p.RateLimits.Headers == specs.HeadersXRateLimit }
+func rateLimited(p *specs.Profile) bool          { return len(p.RateLimits.Classes) > 0 }
+func caseInsensitivePaths(p *specs.Profile) bool { return p.CaseInsensitivePaths }
+
+// hasDataUpdates: some update of a data record has a body and a get of
+// the same collection to read the record back.
+func hasDataUpdates(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		r := op.Resource
+		if r == nil || r.Action != specs.ActionUpdate || r.Source != specs.SourceData || op.Body == nil || op.Body.Schema == nil {
+			return false
+		}
+		return slices.ContainsFunc(p.Operations, func(g *specs.Operation) bool {
+			gr := g.Resource
+			return gr != nil && gr.Action == specs.ActionGet && gr.Collection == r.Collection && gr.Source == r.Source && g.Method == http.MethodGet
+		})
+	})
+}
+func hasRelatedLists(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return op.Resource != nil && op.Resource.ParentCollection != ""
+	})
+}
+func hasSearch(p *specs.Profile) bool {
+	return slices.ContainsFunc(p.Operations, func(op *specs.Operation) bool {
+		return op.Search != nil || p.Pagination != nil && p.Query != nil && p.Query.Search != "" && op.Param("query", p.Query.Search) != nil
+	})
+}
+func xRateLimit(p *specs.Profile) bool { return p.RateLimits.Headers == specs.HeadersXRateLimit }
 func all(preds ...func(*specs.Profile) bool) func(*specs.Profile) bool {
 	return func(p *specs.Profile) bool {
 		for _, pr := range preds {
@@ -358,6 +390,12 @@ var deviations = func() []deviationSpec {
 		{devRemainingConstant, "remaining-constant", "never decreases X-RateLimit-Remaining", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitHeadersOnlyOn429, "rate-limit-headers-only-on-429", "sends the X-RateLimit-* headers only on the 429", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitOutlivesRetryAfter, "rate-limit-outlives-retry-after", "keeps refusing after the Retry-After it sent", []string{"RATE-004"}, rateLimited},
+
+		// Paths, related records and search.
+		{devPathCaseSensitive, "path-case-sensitive", "matches paths only as the spec spells them: /businessobject/Incidents is 404", []string{"ENV-020"}, caseInsensitivePaths},
+		{devRelatedUnfiltered, "related-unfiltered", "lists every related record of the type under any parent record, known or not", []string{"ENV-021"}, hasRelatedLists},
+		{devSearchIgnored, "search-ignored", "accepts a search's text ($search, a full-text search body) and ignores it", []string{"ENV-022"}, hasSearch},
+		{devUpdateNotStored, "update-not-stored", "answers an update with the changed record but does not keep the change", []string{"ENV-023"}, hasDataUpdates},
 	}
 	out := make([]deviationSpec, devCount)
 	for _, d := range list {

@@ -3,7 +3,6 @@ package mock
 import (
 	"fmt"
 	"net/url"
-	"slices"
 	"sort"
 	"strings"
 
@@ -25,15 +24,26 @@ type segment struct {
 
 func (s segment) isParam() bool { return s.param != "" }
 
-// same reports whether two segments match exactly the same strings.
-func (s segment) same(o segment) bool {
+// same reports whether two segments match exactly the same strings; fold
+// compares their literal text in any case (a profile whose paths match
+// case-insensitively shares them with any spelling).
+func (s segment) same(o segment, fold bool) bool {
 	if s.isParam() != o.isParam() {
 		return false
 	}
+	eq := func(a, b string) bool { return a == b || fold && strings.EqualFold(a, b) }
 	if !s.isParam() {
-		return s.literal == o.literal
+		return eq(s.literal, o.literal)
 	}
-	return s.prefix == o.prefix && s.suffix == o.suffix && slices.Equal(s.infix, o.infix)
+	if !eq(s.prefix, o.prefix) || !eq(s.suffix, o.suffix) || len(s.infix) != len(o.infix) {
+		return false
+	}
+	for i := range s.infix {
+		if !eq(s.infix[i], o.infix[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // literalChars counts the literal characters of a segment.
@@ -57,6 +67,9 @@ type route struct {
 	literal int // literal characters, for preferring /agents/search over /agents/{id}
 	order   int // declaration order, the last tie-breaker
 	served  int // which of the served profiles it belongs to
+	// fold matches the template's literal text in any case (the profile's
+	// paths are case-insensitive); parameter values keep their case.
+	fold bool
 }
 
 // router matches request paths to operations across every served profile.
@@ -109,7 +122,7 @@ func newRouter(profiles []*specs.Profile) (*router, error) {
 	for pi, p := range profiles {
 	ops:
 		for _, op := range p.Operations {
-			r := &route{profile: p, op: op, segs: compile(op.Path), order: order, served: pi}
+			r := &route{profile: p, op: op, segs: compile(op.Path), order: order, served: pi, fold: p.CaseInsensitivePaths}
 			order++
 			for _, s := range r.segs {
 				r.params += len(s.params)
@@ -117,7 +130,7 @@ func newRouter(profiles []*specs.Profile) (*router, error) {
 			}
 			n := len(r.segs)
 			for _, other := range rt.bySegments[n] {
-				if other.op.Method == op.Method && sameTemplate(other.segs, r.segs) {
+				if other.op.Method == op.Method && sameTemplate(other.segs, r.segs, r.fold || other.fold) {
 					if other.served != pi {
 						return nil, fmt.Errorf("mock: %s %s (%s, %s) overlaps %s %s (%s, %s)",
 							op.Method, op.Path, p.Name, op.ID, other.op.Method, other.op.Path, other.profile.Name, other.op.ID)
@@ -145,9 +158,9 @@ func newRouter(profiles []*specs.Profile) (*router, error) {
 	return rt, nil
 }
 
-func sameTemplate(a, b []segment) bool {
+func sameTemplate(a, b []segment, fold bool) bool {
 	for i := range a {
-		if !a[i].same(b[i]) {
+		if !a[i].same(b[i], fold) {
 			return false
 		}
 	}
@@ -157,16 +170,11 @@ func sameTemplate(a, b []segment) bool {
 // match finds the operation for method and the request's escaped path. When
 // the path exists under other methods only, allowed lists them (for 405).
 func (rt *router) match(method, escapedPath string) (r *route, params map[string]string, allowed []string) {
-	parts := strings.Split(strings.Trim(escapedPath, "/"), "/")
-	for i, p := range parts {
-		if u, err := url.PathUnescape(p); err == nil {
-			parts[i] = u
-		}
-	}
+	parts := splitPath(escapedPath)
 	var get *route
 	var getParams map[string]string
 	for _, cand := range rt.bySegments[len(parts)] {
-		ps, ok := cand.bind(parts)
+		ps, ok := cand.bind(parts, cand.fold)
 		if !ok {
 			continue
 		}
@@ -185,17 +193,21 @@ func (rt *router) match(method, escapedPath string) (r *route, params map[string
 	return nil, nil, slicesCompact(allowed)
 }
 
-func (r *route) bind(parts []string) (map[string]string, bool) {
+// bind matches the request's unescaped path segments against the template
+// and reads the parameters. With fold, literal text matches in any case:
+// an exact comparison first, so a path already spelled as the spec spells
+// it costs what it costs without folding, and neither allocates.
+func (r *route) bind(parts []string, fold bool) (map[string]string, bool) {
 	var params map[string]string
 	for i, s := range r.segs {
 		p := parts[i]
 		if !s.isParam() {
-			if p != s.literal {
+			if p != s.literal && !(fold && strings.EqualFold(p, s.literal)) {
 				return nil, false
 			}
 			continue
 		}
-		if len(p) < len(s.prefix)+len(s.suffix)+1 || !strings.HasPrefix(p, s.prefix) || !strings.HasSuffix(p, s.suffix) {
+		if len(p) < len(s.prefix)+len(s.suffix)+1 || !hasPrefix(p, s.prefix, fold) || !hasSuffix(p, s.suffix, fold) {
 			return nil, false
 		}
 		if params == nil {
@@ -208,7 +220,7 @@ func (r *route) bind(parts []string) (map[string]string, bool) {
 		}
 		// Several parameters: each ends where the next literal text begins.
 		for k, in := range s.infix {
-			j := strings.Index(inner, in)
+			j := index(inner, in, fold)
 			if j < 1 || in == "" {
 				return nil, false
 			}
@@ -223,8 +235,50 @@ func (r *route) bind(parts []string) (map[string]string, bool) {
 	return params, true
 }
 
+// exact reports whether the request's path spells the route's literal text
+// exactly as the spec does (no case folded), for the deviation that forgets
+// a vendor's case-insensitive paths.
+func (r *route) exact(escapedPath string) bool {
+	_, ok := r.bind(splitPath(escapedPath), false)
+	return ok
+}
+
+// splitPath splits an escaped request path into its unescaped segments.
+func splitPath(escapedPath string) []string {
+	parts := strings.Split(strings.Trim(escapedPath, "/"), "/")
+	for i, p := range parts {
+		if u, err := url.PathUnescape(p); err == nil {
+			parts[i] = u
+		}
+	}
+	return parts
+}
+
+// hasPrefix, hasSuffix and index are their strings namesakes, comparing in
+// any case when fold is set.
+func hasPrefix(s, prefix string, fold bool) bool {
+	return strings.HasPrefix(s, prefix) || fold && len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
+}
+
+func hasSuffix(s, suffix string, fold bool) bool {
+	return strings.HasSuffix(s, suffix) || fold && len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix)
+}
+
+func index(s, sub string, fold bool) int {
+	if i := strings.Index(s, sub); i >= 0 || !fold {
+		return i
+	}
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
 // owner finds the profile a path belongs to, by the longest base path that
-// prefixes it, so a 404 is written in that vendor's envelope.
+// prefixes it, so a 404 is written in that vendor's envelope. A profile
+// whose paths are case-insensitive owns its base path in any case.
 func (rt *router) owner(profiles []*specs.Profile, path string) *specs.Profile {
 	var best *specs.Profile
 	bestLen := -1
@@ -233,7 +287,8 @@ func (rt *router) owner(profiles []*specs.Profile, path string) *specs.Profile {
 		if bp == "" {
 			bp = commonPrefix(p)
 		}
-		if bp != "" && (path == bp || strings.HasPrefix(path, bp+"/")) && len(bp) > bestLen {
+		under := len(path) == len(bp) || len(path) > len(bp) && path[len(bp)] == '/'
+		if bp != "" && under && hasPrefix(path, bp, p.CaseInsensitivePaths) && len(bp) > bestLen {
 			best, bestLen = p, len(bp)
 		}
 	}

@@ -21,7 +21,7 @@ func TestRouting(t *testing.T) {
 		{"GET", "/api/odata/businessobject/nothings", 404, "ivanti-ism", ""},
 		{"GET", "/api/json/nothing", 404, "opmanager", ""},
 		{"PUT", "/api/v1/agents", 405, "opsmerge", "GET, POST"},
-		{"POST", "/api/odata/businessobject/incidents('0123456789ABCDEF0123456789ABCDEF')", 405, "ivanti-ism", "DELETE, GET"},
+		{"POST", "/api/odata/businessobject/incidents('0123456789ABCDEF0123456789ABCDEF')", 405, "ivanti-ism", "DELETE, GET, PATCH, PUT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.path, func(t *testing.T) {

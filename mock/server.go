@@ -272,6 +272,9 @@ func (s *Server) route(x *exchange) *failure {
 	}
 	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op]
 	x.faults = s.faults.active(x.profile, x.op)
+	if x.faults.has(devPathCaseSensitive) && !rt.exact(r.URL.EscapedPath()) {
+		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path)
+	}
 	return nil
 }
 

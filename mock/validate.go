@@ -3,6 +3,7 @@ package mock
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/opsconform/opsconform/specs"
@@ -24,7 +25,7 @@ func (s *Server) validateRequest(x *exchange) *failure {
 		return s.checkParams(x, x.info.params)
 	}
 	v := x.profile.Validator(x.op) // built for the operation's path on first use, cached per profile
-	_, errs := v.ValidateHttpRequestSyncWithPathItem(x.r, x.op.PathItem, x.op.Template)
+	_, errs := v.ValidateHttpRequestSyncWithPathItem(specSpelled(x), x.op.PathItem, x.op.Template)
 	for _, e := range errs {
 		if s.pagingParam(x, e.ParameterName) {
 			continue
@@ -42,6 +43,28 @@ func (s *Server) validateRequest(x *exchange) *failure {
 		return &failure{kind: kind, message: describeValidation(e), params: params}
 	}
 	return nil
+}
+
+// specSpelled is the request as the validator must see it: the validator
+// reads path parameters by lining the path up with the template letter for
+// letter (and panics when they do not line up), so a path the router
+// matched in another case (Ivanti's .../Incidents('…')) or with a trailing
+// slash is given the spec's spelling, the parameter values unchanged.
+func specSpelled(x *exchange) *http.Request {
+	path := x.op.Path
+	for name, v := range x.params {
+		path = strings.ReplaceAll(path, "{"+name+"}", url.PathEscape(v))
+	}
+	if path == x.r.URL.EscapedPath() {
+		return x.r
+	}
+	r := x.r.Clone(x.r.Context())
+	r.URL.Path, r.URL.RawPath = "", ""
+	if u, err := url.Parse(path); err == nil {
+		r.URL.Path, r.URL.RawPath = u.Path, u.RawPath
+	}
+	r.Body = x.r.Body // the buffered body, which the validator reads again
+	return r
 }
 
 func (s *Server) pagingParam(x *exchange, name string) bool {

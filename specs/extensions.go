@@ -15,17 +15,18 @@ import (
 var (
 	rootExtensions      = []string{"x-opsconform-profile", "x-opsconform-access", "x-opsconform-envelope", "x-opsconform-errors", "x-opsconform-pagination", "x-opsconform-rate-limits", "x-opsconform-query"}
 	schemeExtensions    = []string{"x-opsconform-token-prefix", "x-opsconform-digest", "x-opsconform-format", "x-opsconform-binding"}
-	operationExtensions = []string{"x-opsconform-class", "x-opsconform-resource", "x-opsconform-deprecation"}
+	operationExtensions = []string{"x-opsconform-class", "x-opsconform-resource", "x-opsconform-deprecation", "x-opsconform-search"}
 )
 
 const defaultNonceLifetime = 5 * time.Minute
 
 type xProfile struct {
-	Name      string            `yaml:"name"`
-	Title     string            `yaml:"title"`
-	Source    string            `yaml:"source"`
-	Citations map[string]string `yaml:"citations"`
-	Lifecycle []string          `yaml:"lifecycle"`
+	Name         string            `yaml:"name"`
+	Title        string            `yaml:"title"`
+	Source       string            `yaml:"source"`
+	Citations    map[string]string `yaml:"citations"`
+	Lifecycle    []string          `yaml:"lifecycle"`
+	PathMatching string            `yaml:"pathMatching"`
 }
 
 type xAccess struct {
@@ -90,15 +91,16 @@ type xDigest struct {
 }
 
 type xResource struct {
-	Collection string            `yaml:"collection"`
-	Action     string            `yaml:"action"`
-	ID         string            `yaml:"id"`
-	Field      string            `yaml:"field"`
-	Parent     string            `yaml:"parent"`
-	Items      string            `yaml:"items"`
-	Source     string            `yaml:"source"`
-	Visible    string            `yaml:"visible"`
-	Filters    map[string]string `yaml:"filters"`
+	Collection       string            `yaml:"collection"`
+	Action           string            `yaml:"action"`
+	ID               string            `yaml:"id"`
+	Field            string            `yaml:"field"`
+	Parent           string            `yaml:"parent"`
+	ParentCollection string            `yaml:"parentCollection"`
+	Items            string            `yaml:"items"`
+	Source           string            `yaml:"source"`
+	Visible          string            `yaml:"visible"`
+	Filters          map[string]string `yaml:"filters"`
 }
 
 type xQuery struct {
@@ -106,6 +108,21 @@ type xQuery struct {
 	Filter  string `yaml:"filter"`
 	OrderBy string `yaml:"orderby"`
 	Select  string `yaml:"select"`
+	Search  string `yaml:"search"`
+}
+
+type xSearch struct {
+	Text     string            `yaml:"text"`
+	Type     string            `yaml:"type"`
+	Top      string            `yaml:"top"`
+	Skip     string            `yaml:"skip"`
+	Types    map[string]string `yaml:"types"`
+	Response struct {
+		Items string `yaml:"items"`
+		Total string `yaml:"total"`
+		Text  string `yaml:"text"`
+		Key   string `yaml:"key"`
+	} `yaml:"response"`
 }
 
 type xDeprecation struct {
@@ -213,6 +230,13 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 			}
 		}
 		p.Lifecycle = x.Lifecycle
+		switch x.PathMatching {
+		case "", "exact":
+		case "case-insensitive":
+			p.CaseInsensitivePaths = true
+		default:
+			return l.errorf(child(n, "pathMatching"), "x-opsconform-profile.pathMatching: unknown value %q (want exact or case-insensitive)", x.PathMatching)
+		}
 	}
 	if n, ok := ext.Get("x-opsconform-access"); ok {
 		var x xAccess
@@ -248,10 +272,10 @@ func (l *loader) rootExtensions(p *Profile, ext *orderedmap.Map[string, *yaml.No
 		if x.Style != "odata" {
 			return l.errorf(child(n, "style"), "x-opsconform-query.style: unknown value %q (want odata)", x.Style)
 		}
-		if x.Filter == "" && x.OrderBy == "" && x.Select == "" {
-			return l.errorf(n, "x-opsconform-query: name at least one of filter, orderby, select")
+		if x.Filter == "" && x.OrderBy == "" && x.Select == "" && x.Search == "" {
+			return l.errorf(n, "x-opsconform-query: name at least one of filter, orderby, select, search")
 		}
-		p.Query = &QueryOptions{Filter: x.Filter, OrderBy: x.OrderBy, Select: x.Select}
+		p.Query = &QueryOptions{Filter: x.Filter, OrderBy: x.OrderBy, Select: x.Select, Search: x.Search}
 	}
 	if n, ok := ext.Get("x-opsconform-rate-limits"); ok {
 		if err := l.rateLimitsExtension(p, n); err != nil {
@@ -565,14 +589,45 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		}
 		o.Deprecation = d
 	}
+	if n, ok := ext.Get("x-opsconform-search"); ok {
+		var x xSearch
+		if err := l.decode(where+".x-opsconform-search", n, &x); err != nil {
+			return err
+		}
+		for field, v := range map[string]string{"text": x.Text, "type": x.Type, "response.items": x.Response.Items} {
+			if v == "" {
+				return l.errorf(n, "%s.x-opsconform-search.%s: missing", where, field)
+			}
+		}
+		if len(x.Types) == 0 {
+			return l.errorf(n, "%s.x-opsconform-search.types: name at least one type and the collection it searches", where)
+		}
+		if (x.Top == "") != (x.Skip == "") {
+			return l.errorf(n, "%s.x-opsconform-search: top and skip go together", where)
+		}
+		if o.Body == nil || o.Body.ContentType != "application/json" {
+			return l.errorf(n, "%s.x-opsconform-search: the query is a JSON request body, which the operation does not declare", where)
+		}
+		o.Search = &Search{Text: x.Text, Type: x.Type, Top: x.Top, Skip: x.Skip, Types: x.Types,
+			Items: x.Response.Items, Total: x.Response.Total, Echo: x.Response.Text, Key: x.Response.Key}
+	}
 	if n, ok := ext.Get("x-opsconform-resource"); ok {
 		var x xResource
 		if err := l.decode(where+".x-opsconform-resource", n, &x); err != nil {
 			return err
 		}
-		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
+		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent,
+			ParentCollection: x.ParentCollection, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
 		if len(x.Filters) > 0 && r.Action != ActionList {
 			return l.errorf(child(n, "filters"), "%s.x-opsconform-resource.filters: only for list", where)
+		}
+		for _, param := range sortedKeys(x.Filters) {
+			if o.Param("query", param) == nil && o.Param("path", param) == nil {
+				return l.errorf(child(n, "filters", param), "%s.x-opsconform-resource.filters: the operation has no query or path parameter %q", where, param)
+			}
+		}
+		if r.ParentCollection != "" && (r.Parent == "" || r.Action != ActionList || r.Source != SourceData) {
+			return l.errorf(child(n, "parentCollection"), "%s.x-opsconform-resource.parentCollection: only for a list of data with a parent parameter", where)
 		}
 		if r.Source != SourceData && r.Source != SourceKeys {
 			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)

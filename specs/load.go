@@ -325,6 +325,9 @@ func (l *loader) profile(m *v3.Document) (*Profile, error) {
 			return nil, err
 		}
 	}
+	if err := l.parentCollections(p); err != nil {
+		return nil, err
+	}
 	l.dialectWarnings(p)
 	p.Warnings = l.warnings
 	return p, nil
@@ -550,6 +553,9 @@ func (l *loader) operation(p *Profile, tmpl, method string, item *v3.PathItem, o
 	}
 	if op.Deprecated != nil {
 		o.Deprecated = *op.Deprecated
+	}
+	if d := op.ExternalDocs; d != nil {
+		o.Docs = ExternalDocs{URL: d.URL, Description: d.Description}
 	}
 
 	// Path-item parameters first, operation parameters override by (in, name).

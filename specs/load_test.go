@@ -206,8 +206,9 @@ func TestPaginationModel(t *testing.T) {
 			PageFields{Items: "items", TotalItems: "total", Page: "page"}, StopTotalItems, []string{"listAgents", "listClients", "listTickets"}},
 		{"mongodb-opsmanager", StylePage, Bound{"pageNum", 1, 1, 0}, Bound{}, Bound{"itemsPerPage", 100, 1, 500}, "includeCount", Reject, Reject,
 			PageFields{Items: "results", TotalItems: "totalCount", Links: "links"}, StopNextLink, []string{"listOrgs", "listGroups", "listOrgApiKeys", "listProjectApiKeys"}},
-		{"ivanti-ism", StyleOffset, Bound{}, Bound{"$skip", 0, 0, 0}, Bound{"$top", 100, 1, 100}, "", Clamp, Reject,
-			PageFields{Items: "value", TotalItems: "@odata.count"}, StopShortPage, []string{"listIncidents", "listChanges"}},
+		{"ivanti-ism", StyleOffset, Bound{}, Bound{"$skip", 0, 0, 0}, Bound{"$top", 25, 1, 100}, "", Clamp, Reject,
+			PageFields{Items: "value", TotalItems: "@odata.count"}, StopShortPage, []string{"listIncidents", "listIncidentJournals", "listChanges", "listChangeJournals",
+				"listProblems", "listProblemJournals", "listServiceReqs", "listEmployees", "listCIs", "listJournalNotes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.profile, func(t *testing.T) {
@@ -351,6 +352,11 @@ func TestBrokenSpecs(t *testing.T) {
 		{"clamp-without-max.yaml", []string{"clamp-without-max.yaml:", "overflow is clamp", "no maximum"}},
 		{"pagination-no-default.yaml", []string{"pagination-no-default.yaml:12:", "parameter size: has no default"}},
 		{"resource-bad-id.yaml", []string{"resource-bad-id.yaml:9:", "x-opsconform-resource.id", `no path or query parameter "id"`}},
+		{"search-unknown-collection.yaml", []string{"search-unknown-collection.yaml:", "x-opsconform-search.types.Widget", `no operation keeps a collection "widgets"`}},
+		{"search-without-body.yaml", []string{"search-without-body.yaml:7:", "x-opsconform-search", "JSON request body"}},
+		{"unknown-path-matching.yaml", []string{"unknown-path-matching.yaml:5:", "x-opsconform-profile.pathMatching", `unknown value "any-case"`, "exact or case-insensitive"}},
+		{"resource-bad-filter.yaml", []string{"resource-bad-filter.yaml:9:", "x-opsconform-resource.filters", `no query or path parameter "owner"`}},
+		{"resource-bad-parent-collection.yaml", []string{"resource-bad-parent-collection.yaml:", "parentCollection", `no operation keeps a collection "things"`, "have: notes"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {

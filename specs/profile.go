@@ -32,6 +32,12 @@ type Profile struct {
 	// Operation.Path starts with it.
 	BasePath string
 
+	// CaseInsensitivePaths says the vendor matches the literal text of its
+	// paths in any case (Ivanti's business object names:
+	// /businessobject/Incidents is /businessobject/incidents). Parameter
+	// values keep the case they are sent in.
+	CaseInsensitivePaths bool
+
 	Auth       Auth
 	Access     Access
 	Envelope   Envelope
@@ -315,9 +321,9 @@ type Bound struct {
 }
 
 // QueryOptions names the OData system query options a profile's lists take
-// (Ivanti's $filter, $orderby and $select); empty names are not supported.
+// (Ivanti's $filter, $orderby, $select and $search); empty names are not supported.
 type QueryOptions struct {
-	Filter, OrderBy, Select string
+	Filter, OrderBy, Select, Search string
 }
 
 // RateLimits is a profile's rate-limit policy.
@@ -355,6 +361,9 @@ type Operation struct {
 	Template string // the key under paths in the spec: /agents/{agentId}
 	Summary  string
 	Tags     []string
+	// Docs is where the vendor documents the operation: the operation's
+	// externalDocs, else empty (the profile's Source then stands for it).
+	Docs     ExternalDocs
 	Params   []*Param // path-item and operation parameters, operation ones winning
 	Body     *RequestBody
 	Security []Alternative // any one alternative admits a request
@@ -376,9 +385,28 @@ type Operation struct {
 
 	Resource  *Resource // what the operation does to which collection; nil when unmodelled
 	Paginated bool      // the operation takes the profile's paging parameters
+	// Search is a search whose query is the JSON request body (Ivanti's
+	// POST /api/rest/search/fulltext); nil for other operations.
+	Search *Search
 
 	PathItem *v3.PathItem
 	Op       *v3.Operation
+}
+
+// Search is a full-text search that takes its query in the request body:
+// the text, which collection to search (by the vendor's type name) and the
+// page, and answers the matching records in its own list shape.
+type Search struct {
+	Text, Type, Top, Skip string            // the body's fields; Top and Skip empty when it does not page
+	Types                 map[string]string // the vendor's type name → the collection searched
+	Items, Total, Echo    string            // the answer's fields: the records, their count, the text searched
+	Key                   string            // the answer's field naming the records' id field; empty when none
+}
+
+// ExternalDocs is an operation's externalDocs: the page that documents it.
+type ExternalDocs struct {
+	URL         string
+	Description string
 }
 
 // Param finds a parameter by location and name.
@@ -450,13 +478,19 @@ type Resource struct {
 	ID         string // the parameter that names one item (path or query)
 	Field      string // the item field the ID parameter matches; "id" when unset
 	Parent     string // a path parameter the collection is nested under
-	Items      string // for an unpaginated list: the field that holds the items
-	Source     Source // where the items live
+	// ParentCollection is the collection the Parent parameter names an item
+	// of (Ivanti's related objects: incidents('{RecId}')/IncidentContainsJournal
+	// lists journals of an incident that must exist); empty when the parent
+	// is not modelled as data.
+	ParentCollection string
+	Items            string // for an unpaginated list: the field that holds the items
+	Source           Source // where the items live
 	// BoundOnly limits a list to the items the caller's key holds a grant
 	// bound to (MongoDB lists the organizations and projects a key has a role in).
 	BoundOnly bool
-	// Filters maps a list's query parameters to the item fields they must
-	// equal (MongoDB's GET /orgs?name=…).
+	// Filters maps a list's query or path parameters to the item fields
+	// they must equal (MongoDB's GET /orgs?name=…; a related-objects list's
+	// parent RecId and the items' ParentLink_RecID).
 	Filters map[string]string
 	// Item is one item's schema, for collections inferred from REST
 	// conventions; nil when x-opsconform-resource says what the collection is.

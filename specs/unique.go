@@ -15,7 +15,7 @@ import (
 const UniqueExtension = "x-opsconform-unique"
 
 // schemaExtensions are the x-opsconform-* extensions a schema may carry.
-var schemaExtensions = []string{UniqueExtension}
+var schemaExtensions = []string{UniqueExtension, RefExtension}
 
 // Unique reports whether s is marked x-opsconform-unique: true.
 func Unique(s *base.Schema) bool {
@@ -28,7 +28,8 @@ func Unique(s *base.Schema) bool {
 
 // schemaExtensions checks every schema the profile can reach (components
 // and each operation's bodies) for x-opsconform-* extensions that do not
-// belong on a schema and x-opsconform-unique values that are not booleans.
+// belong on a schema, x-opsconform-unique values that are not booleans and
+// x-opsconform-ref values that name no collection of the profile.
 func (l *loader) schemaExtensions(p *Profile, m *v3.Document) error {
 	seen := map[*base.Schema]bool{}
 	var walk func(where string, s *base.Schema) error
@@ -43,6 +44,11 @@ func (l *loader) schemaExtensions(p *Profile, m *v3.Document) error {
 		if s.Extensions != nil {
 			if n, ok := s.Extensions.Get(UniqueExtension); ok && (n == nil || n.Tag != "!!bool") {
 				return l.errorf(n, "%s.%s: want true or false", where, UniqueExtension)
+			}
+			if n, ok := s.Extensions.Get(RefExtension); ok && n != nil {
+				if err := l.checkRef(p, where, n); err != nil {
+					return err
+				}
 			}
 		}
 		if s.Properties != nil {

@@ -35,6 +35,7 @@ func envelopeChecks(p *specs.Profile) []*Check {
 	if p.ClosedCreate() != nil {
 		checks = append(checks, &Check{ID: "006", Statement: "A request body with a field the schema does not know is refused with 400 in the error envelope, not ignored", run: checkUnknownBodyField})
 	}
+	checks = append(checks, recordChecks(p)...)
 	for _, c := range checks {
 		c.Group, c.Citation = "envelope", p.Cite("envelope")
 	}

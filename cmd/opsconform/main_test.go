@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/opsconform/opsconform/specs"
 )
 
 // runCLI runs the program in-process with a fake environment.
@@ -36,7 +38,7 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{name: "unknown command", args: []string{"serve"}, code: 2, stderr: []string{`unknown command "serve"`}, stderrLine: true},
 		{name: "unknown flag", args: []string{"profiles", "--bogus"}, code: 2, stderr: []string{"opsconform profiles: unknown flag: --bogus"}, stderrLine: true},
 		{name: "stray argument", args: []string{"profiles", "extra"}, code: 2, stderr: []string{`unexpected argument "extra"`}, stderrLine: true},
-		{name: "bad format", args: []string{"profiles", "--format", "yaml"}, code: 2, stderr: []string{`--format "yaml": want text or json`}, stderrLine: true},
+		{name: "bad format", args: []string{"profiles", "--format", "yaml"}, code: 2, stderr: []string{`--format "yaml": want text, json or markdown`}, stderrLine: true},
 		{name: "unknown profile", args: []string{"profiles", "--profile", "servicenow"}, code: 2, stderr: []string{`unknown profile "servicenow"`, "opsmerge"}, stderrLine: true},
 		{name: "missing spec file", args: []string{"profiles", "--spec", "nowhere.yaml"}, code: 2, stderr: []string{"nowhere.yaml", "no such file"}, stderrLine: true},
 		{name: "broken spec file", args: []string{"profiles", "--spec", brokenSpec}, code: 2, stderr: []string{"unknown-overflow.yaml:7:13", `unknown value "wrap"`}, stderrLine: true},
@@ -80,6 +82,28 @@ func TestFlagBeatsEnvSelectsOnlyTheFlag(t *testing.T) {
 	}
 }
 
+// TestProfilesMarkdownIsReadmesTable: --format markdown prints the
+// operations table README carries (specs.OperationsMarkdown of the loaded
+// profiles), for a --spec file as for the embedded ones.
+func TestProfilesMarkdownIsReadmesTable(t *testing.T) {
+	code, stdout, stderr := runCLI(t, nil, "profiles", "--format", "markdown")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	ps, err := specs.LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := specs.OperationsMarkdown(ps); stdout != want {
+		t.Errorf("--format markdown is not the operations table:\n%s", stdout)
+	}
+	for _, w := range []string{"### `ivanti-ism`: Ivanti Service Manager", "| GET | `/api/odata/businessobject/incidents` | `listIncidents` | [Ivanti, Get Business Object by Top and Skip](https://help.ivanti.com/"} {
+		if !strings.Contains(stdout, w) {
+			t.Errorf("--format markdown lacks %q", w)
+		}
+	}
+}
+
 func TestProfilesListsFactsReadFromSpecs(t *testing.T) {
 	code, stdout, stderr := runCLI(t, nil, "profiles", "--format", "json")
 	if code != 0 {
@@ -93,7 +117,7 @@ func TestProfilesListsFactsReadFromSpecs(t *testing.T) {
 		"opmanager":          {"apikey header apikey | query apiKey", `{"error":{code,message}}`, "page/rows default 1,50 max 1000 (clamp)", "read 500/1m, write 100/1m per key"},
 		"opsmerge":           {"bearer om_…", `{"data":…}`, "page/per_page default 1,50 max 100 (reject)", "default 300/1m per key, X-RateLimit-*"},
 		"mongodb-opsmanager": {"digest MD5,SHA-256", "envelope=true wraps", "pageNum/itemsPerPage default 1,100 max 500 (reject)", "default 100/1m per key"},
-		"ivanti-ism":         {"rest_api_key=…", "bound to tenant, ip", "$skip/$top default 0,100 max 100 (clamp)", "default 500/1m per key"},
+		"ivanti-ism":         {"rest_api_key=…", "bound to tenant, ip", "$skip/$top default 0,25 max 100 (clamp)", "default 500/1m per key"},
 	}
 	if len(rows) != len(want) {
 		t.Fatalf("%d profiles, want %d", len(rows), len(want))

@@ -97,14 +97,16 @@ func profilesCommand() *command {
 	return &command{
 		name:    "profiles",
 		summary: "list the profiles with their auth, envelope, pagination and rate limits",
-		usage:   "[--profile NAME]... [--spec FILE]... [--format text|json]",
+		usage:   "[--profile NAME]... [--spec FILE]... [--format text|json|markdown]",
 		long: `List each profile's documented behaviour, as read from its OpenAPI description:
 the auth mode, the success and error envelopes, pagination with its defaults and
-maxima, and the rate limits per operation class.`,
+maxima, and the rate limits per operation class. --format markdown prints instead
+the operations each profile serves and where each is documented (its
+externalDocs, else the profile's source): README's operations table.`,
 		flags: func(fs *pflag.FlagSet) any {
 			o := &profilesOptions{}
 			o.selection.register(fs)
-			fs.StringVar(&o.format, "format", "text", "output format: text or json")
+			fs.StringVar(&o.format, "format", "text", "output format: text, json, or markdown (the operations served, as README lists them)")
 			return o
 		},
 		run: runProfiles,
@@ -113,8 +115,8 @@ maxima, and the rate limits per operation class.`,
 
 func runProfiles(_ context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*profilesOptions)
-	if o.format != "text" && o.format != "json" {
-		return usageError{fmt.Sprintf("--format %q: want text or json", o.format)}
+	if o.format != "text" && o.format != "json" && o.format != "markdown" {
+		return usageError{fmt.Sprintf("--format %q: want text, json or markdown", o.format)}
 	}
 	ps, err := o.load()
 	if err != nil {
@@ -122,6 +124,10 @@ func runProfiles(_ context.Context, opts any, out, errOut io.Writer) error {
 	}
 	for _, p := range ps {
 		warn(errOut, "profiles", p.Warnings)
+	}
+	if o.format == "markdown" {
+		_, err := io.WriteString(out, specs.OperationsMarkdown(ps))
+		return err
 	}
 	if o.format == "json" {
 		type row struct {
