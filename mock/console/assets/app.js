@@ -148,7 +148,7 @@
         el('td', { text: e.public ? 'public' : (e.class || '') }),
         el('td', { text: e.summary || '' })));
       box.append(el('div', { class: 'profile', 'data-profile': p.name },
-        el('h3', null, p.title || p.name, el('span', { class: 'mono', text: p.name + ' · ' + p.basePath })),
+        el('h3', null, p.title || p.name, el('span', { class: 'mono', text: p.name + (p.basePath ? ' · ' + p.basePath : '') })),
         el('dl', null,
           el('dt', { text: 'auth' }), el('dd', { text: p.auth }),
           el('dt', { text: 'envelope' }), el('dd', { text: p.envelope }),
