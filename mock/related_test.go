@@ -83,7 +83,12 @@ func TestErrorsUnderTheAPIAreIvantis(t *testing.T) {
 	h := newHarness(t)
 	p := profileNamed(t, "ivanti-ism")
 	hdr, _ := fixtureCredentials(t, p, "full")
-	for _, path := range []string{"/api/rest/Search", "/API/REST/search/fulltext", "/api/nothing-here", "/api/odata/businessobject/nothings"} {
+	if status, _, body := h.do("GET", "/API/REST/search/fulltext", hdr, ""); status != 405 {
+		t.Errorf("GET on the full-text search: %d %s, want 405", status, body)
+	} else {
+		assertErrorEnvelope(t, p, specs.MethodNotAllowed, body)
+	}
+	for _, path := range []string{"/api/rest/Search", "/API/REST/Attachment", "/api/nothing-here", "/api/odata/businessobject/nothings"} {
 		status, _, body := h.do("GET", path, hdr, "")
 		if status != 404 {
 			t.Errorf("%s: %d %s, want 404", path, status, body)
