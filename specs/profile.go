@@ -450,10 +450,14 @@ type Resource struct {
 	ID         string // the parameter that names one item (path or query)
 	Field      string // the item field the ID parameter matches; "id" when unset
 	Parent     string // a path parameter the collection is nested under
-	Items      string // for an unpaginated list: the field that holds the items
-	Source     Source // where the items live
+	// Key is the path parameter naming the API key whose access list the
+	// items are (source access-list only).
+	Key    string
+	Items  string // for an unpaginated list: the field that holds the items
+	Source Source // where the items live
 	// BoundOnly limits a list to the items the caller's key holds a grant
-	// bound to (MongoDB lists the organizations and projects a key has a role in).
+	// bound to (MongoDB lists the organizations and projects a key has a role
+	// in); on a get, another item is answered as absent.
 	BoundOnly bool
 	// Filters maps a list's query parameters to the item fields they must
 	// equal (MongoDB's GET /orgs?name=…).
@@ -470,6 +474,10 @@ type Source string
 const (
 	SourceData Source = ""     // the mock's data, seeded from fixtures and generated
 	SourceKeys Source = "keys" // the API keys themselves (key management endpoints)
+	// SourceAccessList: the items are the entries of one API key's access
+	// list, the addresses it may be used from (MongoDB's
+	// /orgs/{orgId}/apiKeys/{apiKeyId}/accessList).
+	SourceAccessList Source = "access-list"
 )
 
 // Action is what an operation does to its collection.
