@@ -141,6 +141,10 @@ const (
 	devRateLimitHeadersOnlyOn429
 	devRateLimitOutlivesRetryAfter
 
+	// API key access lists.
+	devAccessListIPEntriesIgnored
+	devAccessListDeleteIgnored
+
 	devCount
 )
 
@@ -202,7 +206,20 @@ func challenged(p *specs.Profile) bool {
 	return p.Auth.Mode == specs.AuthBearer || p.Auth.Mode == specs.AuthDigest
 }
 func digestAuth(p *specs.Profile) bool { return p.Auth.Mode == specs.AuthDigest }
-func hasRoles(p *specs.Profile) bool   { return len(p.Access.Roles) > 0 }
+
+// hasAccessList: keys bound to addresses whose access lists the API manages.
+func hasAccessList(p *specs.Profile) bool {
+	if !p.Auth.BindIP {
+		return false
+	}
+	for _, op := range p.Operations {
+		if r := op.Resource; r != nil && r.Source == specs.SourceAccessList {
+			return true
+		}
+	}
+	return false
+}
+func hasRoles(p *specs.Profile) bool { return len(p.Access.Roles) > 0 }
 func hasBindings(p *specs.Profile) bool {
 	return len(p.Access.Bindings) > 0
 }
@@ -314,7 +331,7 @@ var deviations = func() []deviationSpec {
 		{devBoundRolesUnchecked, "bound-roles-unchecked", "lets a key read organizations and projects it has no role in", []string{"AUTH-014", "AUTH-015"}, hasBindings},
 		{devAPIAccessIgnored, "api-access-ignored", "keeps serving a user whose REST API access is off", []string{"LIFE-008"}, documents("disable-api")},
 		{devTenantUnchecked, "tenant-unchecked", "accepts a key on any tenant", []string{"AUTH-010"}, func(p *specs.Profile) bool { return p.Auth.BindTenant }},
-		{devIPUnchecked, "ip-unchecked", "accepts a key from any client IP", []string{"AUTH-011"}, func(p *specs.Profile) bool { return p.Auth.BindIP }},
+		{devIPUnchecked, "ip-unchecked", "accepts a key from any client IP", []string{"AUTH-011", "AUTH-023"}, func(p *specs.Profile) bool { return p.Auth.BindIP }},
 		{devQueryKeyEverywhere, "query-key-everywhere", "accepts the legacy query-parameter key on header-only endpoints", []string{"AUTH-009"}, headerOnlyEndpoints},
 		{devWrongSchemeAccepted, "wrong-scheme-accepted", "accepts the key under another Authorization scheme (Basic, Bearer)", []string{"AUTH-004"}, authenticated},
 		{devMalformedCredentials400, "malformed-credentials-400", "answers malformed credentials with 400 instead of 401", []string{"AUTH-002"}, authenticated},
@@ -358,6 +375,10 @@ var deviations = func() []deviationSpec {
 		{devRemainingConstant, "remaining-constant", "never decreases X-RateLimit-Remaining", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitHeadersOnlyOn429, "rate-limit-headers-only-on-429", "sends the X-RateLimit-* headers only on the 429", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitOutlivesRetryAfter, "rate-limit-outlives-retry-after", "keeps refusing after the Retry-After it sent", []string{"RATE-004"}, rateLimited},
+
+		// API key access lists.
+		{devAccessListIPEntriesIgnored, "access-list-ip-entries-ignored", "honours only the CIDR blocks of a key's access list: a key listing the client's own address is still refused", []string{"AUTH-023"}, hasAccessList},
+		{devAccessListDeleteIgnored, "access-list-delete-ignored", "answers the deletion of an access-list entry but keeps the entry", []string{"AUTH-024"}, hasAccessList},
 	}
 	out := make([]deviationSpec, devCount)
 	for _, d := range list {

@@ -4,13 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/opsconform/opsconform/mock/odata"
 	"github.com/opsconform/opsconform/specs"
 )
 
 // query narrows a list to what the request asks for: the operation's
-// documented equality filters (MongoDB's ?name=), then the profile's OData
+// documented equality filters (MongoDB's ?name=, and the organization in
+// /orgs/{orgId}/groups), then the profile's OData
 // options ($filter, $orderby, $select). selected is the properties $select
 // keeps (nil for all). Options the mock cannot apply are a 400 that names
 // them, never silently ignored.
@@ -20,12 +22,16 @@ func (s *Server) query(x *exchange, c *collection, items []*record) (out []*reco
 	out = items
 	for param, field := range res.Filters {
 		want, ok := q[param]
+		if v, inPath := x.params[param]; inPath {
+			want, ok = []string{v}, true
+		}
 		if !ok {
 			continue
 		}
+		path := strings.Split(field, ".")
 		var kept []*record
 		for _, rec := range out {
-			if v, has := rec.fields[field]; has && slices.Contains(want, fmt.Sprint(v)) {
+			if fieldHas(rec.fields, path, want) {
 				kept = append(kept, rec)
 			}
 		}
@@ -72,4 +78,31 @@ func (s *Server) query(x *exchange, c *collection, items []*record) (out []*reco
 		selected = sel
 	}
 	return out, selected, nil
+}
+
+// fieldHas reports whether the value at path in item (a field, or a dotted
+// path through objects and arrays: roles.orgId is the orgId of any of the
+// item's roles) equals one of want.
+func fieldHas(item map[string]any, path []string, want []string) bool {
+	var walk func(v any, path []string) bool
+	walk = func(v any, path []string) bool {
+		if list, ok := v.([]any); ok {
+			for _, e := range list {
+				if walk(e, path) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(path) == 0 {
+			return v != nil && slices.Contains(want, fmt.Sprint(v))
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		next, has := m[path[0]]
+		return has && walk(next, path[1:])
+	}
+	return walk(item, path)
 }
