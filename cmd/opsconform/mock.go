@@ -37,13 +37,14 @@ type mockOptions struct {
 	tlsCert   string
 	tlsKey    string
 	ctlToken  string
+	digestAlg []string
 }
 
 func mockCommand() *command {
 	return &command{
 		name:    "mock",
 		summary: "serve the mock of the profiles' documented behaviour",
-		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N] [--tls | --tls-cert FILE --tls-key FILE]",
+		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N] [--digest-algorithms LIST] [--tls | --tls-cert FILE --tls-key FILE]",
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Keys, users and starting data come from the embedded fixtures, or from
@@ -59,6 +60,11 @@ disable-api, enable-api). On a loopback address it is open to local clients
 (not to other sites' pages in a browser); on an address other machines can
 reach, every call but health needs Authorization: Bearer TOKEN, with the
 token from --control-token, or made at start and printed in the banner.
+
+HTTP Digest schemes challenge with the algorithms their spec names, one
+WWW-Authenticate each (MongoDB: MD5 alone, as Ops Manager sends);
+--digest-algorithms MD5,SHA-256 offers those instead, in that order, and
+verifies a response in any of them.
 
 Rate limits are counted per key and operation class over the windows the specs
 document; --time-scale 60 makes a minute last a second, and every header
@@ -88,6 +94,7 @@ can use: a listener on 0.0.0.0 or [::] is shown through loopback.`,
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
+			fs.StringSliceVar(&o.digestAlg, "digest-algorithms", nil, "challenge HTTP Digest with these algorithms, in this `LIST` order (MD5, SHA-256), instead of the spec's")
 			fs.StringArrayVar(&o.faults, "fault", nil, "inject a `FAULT`, repeatable: kind=latency|reset|empty|malformed|truncate|status|deviation with\nprofile, operation, probability, count, status, latency, latencyMax, deviation (key=value,… or JSON)")
 			fs.StringArrayVar(&o.deviate, "deviate", nil, "break one documented rule the way a real implementation would, repeatable: a `NAME` from --list-deviations,\noptionally NAME@PROFILE")
 			fs.BoolVar(&o.listDevs, "list-deviations", false, "print every deviation with the requirements it breaks, and exit")
@@ -110,6 +117,10 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return usageError{fmt.Sprintf("--addr %q: want HOST:PORT, such as 127.0.0.1:8060", o.addr)}
+	}
+	digestAlgs, err := mock.ParseDigestAlgorithms(o.digestAlg)
+	if err != nil {
+		return usageError{"--digest-algorithms: " + err.Error()}
 	}
 	ps, err := o.load()
 	if err != nil {
@@ -138,7 +149,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl, ControlToken: ctlToken,
-		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger, DigestAlgorithms: digestAlgs})
 	if err != nil {
 		return err
 	}
@@ -192,7 +203,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	fmt.Fprintln(out)
 	for _, p := range ps {
-		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, p.Auth.Describe())
+		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, describeAuth(p, digestAlgs))
 		if fix != nil {
 			fmt.Fprintf(out, "  %-20s fixtures: %s\n", "", fixtures.Origin(fix, p.Name))
 		}
@@ -279,4 +290,14 @@ func listDeviations(out io.Writer, ps []*specs.Profile) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, strings.Join(ids, " "), d.Summary)
 	}
 	return tw.Flush()
+}
+
+// describeAuth is the profile's auth in a few words, with the digest
+// algorithms --digest-algorithms put in place of the spec's.
+func describeAuth(p *specs.Profile, digestAlgs []string) string {
+	d := p.Auth.Describe()
+	if dp := p.Auth.Digest; dp != nil && len(digestAlgs) > 0 {
+		d = strings.Replace(d, "digest "+strings.Join(dp.Algorithms, ","), "digest "+strings.Join(digestAlgs, ","), 1)
+	}
+	return d
 }
