@@ -326,7 +326,7 @@ func TestMongoDBOrganizationAndProjectReads(t *testing.T) {
 		{name: "a project's users", as: "full", method: "GET", path: "/groups/" + mdbProd + "/users", status: 200,
 			has: []string{`"totalCount":3`, "jane.doe", "ravi.k", "sam.okafor"}, hasnt: []string{"mei.lin"}},
 		{name: "a project's teams, without their project", as: "full", method: "GET", path: "/groups/" + mdbProd + "/teams", status: 200,
-			has: []string{`"totalCount":2`, `"teamId":"6194c4d1f0a2e33b8c5d7e01"`, `"roleNames":["GROUP_OWNER"]`, mdbBase + "/groups/" + mdbProd + "/teams/6194c4d1f0a2e33b8c5d7e01"},
+			has:   []string{`"totalCount":2`, `"teamId":"6194c4d1f0a2e33b8c5d7e01"`, `"roleNames":["GROUP_OWNER"]`, mdbBase + "/groups/" + mdbProd + "/teams/6194c4d1f0a2e33b8c5d7e01"},
 			hasnt: []string{`"groupId"`, "6194c4d1f0a2e33b8c5d7e03"}},
 		{name: "a project by name", as: "full", method: "GET", path: "/groups/byName/docs-prod", status: 200,
 			has: []string{`"id":"` + mdbProd + `"`, mdbBase + "/groups/" + mdbProd + `"`}},
