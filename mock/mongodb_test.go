@@ -336,3 +336,28 @@ func TestMongoDBOrganizationAndProjectReads(t *testing.T) {
 		{name: "organizations by a name none has", as: "full", method: "GET", path: "/orgs?name=NoSuchOrg", status: 200, has: []string{`"totalCount":0`, `"results":[]`}},
 	})
 }
+
+// TestControlAPIKeysBoundToAddresses: a key made through the control API
+// with ips is bound as one restricted through the vendor's API; an entry
+// that is no address or block is the caller's mistake, 400.
+func TestControlAPIKeysBoundToAddresses(t *testing.T) {
+	h := newHarness(t)
+	if st := h.control("POST", "profiles/mongodb-opsmanager/keys", `{"ips":["not-an-ip"]}`, nil); st != 400 {
+		t.Errorf("a key with ips [not-an-ip]: %d, want 400", st)
+	}
+	var created struct {
+		Key    Key    `json:"key"`
+		Secret string `json:"secret"`
+	}
+	body := `{"scopes":["ORG_READ_ONLY@` + mdbDocs + `"],"ips":["10.0.0.0/8"," 203.0.113.7 ","10.1.2.3/8"]}`
+	if st := h.control("POST", "profiles/mongodb-opsmanager/keys", body, &created); st != 201 && st != 200 {
+		t.Fatalf("creating a bound key: %d", st)
+	}
+	if want := []string{"10.0.0.0/8", "203.0.113.7"}; !slices.Equal(created.Key.IPs, want) {
+		t.Errorf("stored ips %q, want %q (canonical, once each)", created.Key.IPs, want)
+	}
+	st, _, data := h.doWith(digestClient(created.Key.PublicKey, created.Secret), "GET", mdbBase+"/orgs", nil, "")
+	if st != 403 || !strings.Contains(string(data), "IP_ADDRESS_NOT_ON_ACCESS_LIST") {
+		t.Errorf("the bound key from 127.0.0.1: %d %s, want 403 IP_ADDRESS_NOT_ON_ACCESS_LIST", st, data)
+	}
+}
