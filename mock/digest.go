@@ -222,6 +222,17 @@ func (s *Server) offered(d *specs.DigestPolicy) []string {
 	return d.Algorithms
 }
 
+// AuthDescription is the profile's auth in a few words (specs.Auth.Describe),
+// naming the digest algorithms this server offers, which
+// Options.DigestAlgorithms may have put in place of the spec's.
+func (s *Server) AuthDescription(p *specs.Profile) string {
+	d := p.Auth.Describe()
+	if dp := p.Auth.Digest; dp != nil && len(s.opts.DigestAlgorithms) > 0 {
+		d = strings.Replace(d, "digest "+strings.Join(dp.Algorithms, ","), "digest "+strings.Join(s.opts.DigestAlgorithms, ","), 1)
+	}
+	return d
+}
+
 // DigestAlgorithms are the digest algorithms the mock can challenge with
 // and verify, as clients expect them written.
 var DigestAlgorithms = []string{"MD5", "SHA-256"}

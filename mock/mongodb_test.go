@@ -361,3 +361,21 @@ func TestControlAPIKeysBoundToAddresses(t *testing.T) {
 		t.Errorf("the bound key from 127.0.0.1: %d %s, want 403 IP_ADDRESS_NOT_ON_ACCESS_LIST", st, data)
 	}
 }
+
+// TestAuthDescriptionNamesOfferedAlgorithms: the banner and the control
+// API's profile list say which digest algorithms the server offers.
+func TestAuthDescriptionNamesOfferedAlgorithms(t *testing.T) {
+	p := profileNamed(t, "mongodb-opsmanager")
+	for _, tt := range []struct {
+		algs []string
+		want string
+	}{{nil, "digest MD5 (bound to ip)"}, {[]string{"SHA-256", "MD5"}, "digest SHA-256,MD5 (bound to ip)"}} {
+		srv, err := New(Options{Profiles: []*specs.Profile{p}, DigestAlgorithms: tt.algs})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := srv.AuthDescription(p); got != tt.want {
+			t.Errorf("AuthDescription with %v = %q, want %q", tt.algs, got, tt.want)
+		}
+	}
+}

@@ -203,7 +203,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	fmt.Fprintln(out)
 	for _, p := range ps {
-		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, describeAuth(p, digestAlgs))
+		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, srv.AuthDescription(p))
 		if fix != nil {
 			fmt.Fprintf(out, "  %-20s fixtures: %s\n", "", fixtures.Origin(fix, p.Name))
 		}
@@ -290,14 +290,4 @@ func listDeviations(out io.Writer, ps []*specs.Profile) error {
 		fmt.Fprintf(tw, "%s\t%s\t%s\n", d.Name, strings.Join(ids, " "), d.Summary)
 	}
 	return tw.Flush()
-}
-
-// describeAuth is the profile's auth in a few words, with the digest
-// algorithms --digest-algorithms put in place of the spec's.
-func describeAuth(p *specs.Profile, digestAlgs []string) string {
-	d := p.Auth.Describe()
-	if dp := p.Auth.Digest; dp != nil && len(digestAlgs) > 0 {
-		d = strings.Replace(d, "digest "+strings.Join(dp.Algorithms, ","), "digest "+strings.Join(digestAlgs, ","), 1)
-	}
-	return d
 }
