@@ -31,8 +31,11 @@ func (s *Server) answer(x *exchange) *failure {
 		s.respond(x, s.generated(x))
 		return nil
 	}
-	if res.Source == specs.SourceKeys {
+	switch res.Source {
+	case specs.SourceKeys:
 		return s.answerKeys(x)
+	case specs.SourceAccessList:
+		return s.answerAccessList(x)
 	}
 	ds := s.dataset(x.profile.Name)
 	c := ds.cols[res.Collection]
@@ -73,7 +76,7 @@ func (s *Server) answer(x *exchange) *failure {
 			return f
 		}
 		ds.mu.Lock()
-		i, old := c.find(s.idParam(x))
+		i, old := s.find(x, c)
 		var rec *record
 		var err error
 		if old != nil {
@@ -94,7 +97,7 @@ func (s *Server) answer(x *exchange) *failure {
 		s.respondItem(x, c, rec)
 	case specs.ActionDelete:
 		ds.mu.Lock()
-		i, rec := c.find(s.idParam(x))
+		i, rec := s.find(x, c)
 		if rec != nil {
 			c.remove(i)
 		}
@@ -148,15 +151,43 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 			return out
 		})
 	}
+	if c.hidden {
+		// Fields the fixtures keep for filtering (a team assignment's
+		// project) are not the operation's to show: project each item.
+		sch := itemSchema(x.profile, x.op)
+		return s.list(x, len(items), func(dst []byte, i int) []byte {
+			m := project(items[i].fields, sch)
+			if ds.links != "" {
+				m[ds.links] = []any{map[string]any{"href": s.itemLink(x, c, items[i]), "rel": "self"}}
+			}
+			out, _ := appendJSON(dst, m)
+			return out
+		})
+	}
 	if ds.links == "" {
 		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].json...) })
 	}
 	// Items carry their own absolute link where the profile's lists have links.
-	base := strings.TrimSuffix(x.r.URL.Path, "/") + "/"
 	return s.list(x, len(items), func(dst []byte, i int) []byte {
-		rec := items[i]
-		return appendLinked(dst, rec, selfURL(x, base+url.PathEscape(fmt.Sprint(rec.fields[c.idField]))))
+		return appendLinked(dst, items[i], s.itemLink(x, c, items[i]))
 	})
+}
+
+// itemLink is the absolute URL of one listed item: where the collection's
+// get reads it when that needs only the item's id (a project listed under
+// its organization links to /groups/{id}), else the list's path and the id.
+func (s *Server) itemLink(x *exchange, c *collection, rec *record) string {
+	id := url.PathEscape(fmt.Sprint(rec.fields[c.idField]))
+	for _, op := range x.profile.Operations {
+		r := op.Resource
+		if r == nil || r.Source != specs.SourceData || r.Action != specs.ActionGet || r.Collection != c.name || r.Field != c.idField {
+			continue
+		}
+		if strings.Count(op.Template, "{") == 1 && strings.Contains(op.Template, "{"+r.ID+"}") {
+			return selfURL(x, strings.Replace(op.Path, "{"+r.ID+"}", id, 1))
+		}
+	}
+	return selfURL(x, strings.TrimSuffix(x.r.URL.Path, "/")+"/"+id)
 }
 
 // respondItem answers with one record, projected onto the operation's
@@ -167,11 +198,14 @@ func (s *Server) respondItem(x *exchange, c *collection, rec *record) {
 		s.respond(x, json.RawMessage(rec.view(sch)))
 		return
 	}
-	path := x.r.URL.Path
-	if x.op.Resource.Action == specs.ActionCreate {
-		path = strings.TrimSuffix(path, "/") + "/" + url.PathEscape(fmt.Sprint(rec.fields[c.idField]))
+	href := selfURL(x, x.r.URL.Path)
+	switch r := x.op.Resource; {
+	case r.Action == specs.ActionCreate:
+		href = selfURL(x, strings.TrimSuffix(x.r.URL.Path, "/")+"/"+url.PathEscape(fmt.Sprint(rec.fields[c.idField])))
+	case r.Field != c.idField:
+		href = s.itemLink(x, c, rec) // found by another field (a project by name): its canonical URL
 	}
-	linked := appendLinked(nil, rec, selfURL(x, path))
+	linked := appendLinked(nil, rec, href)
 	if closes(sch) {
 		// A projection of a linked item: rare, so decoded and projected.
 		var m map[string]any
@@ -182,15 +216,39 @@ func (s *Server) respondItem(x *exchange, c *collection, rec *record) {
 	s.respond(x, json.RawMessage(linked))
 }
 
-// item finds the record the request names: 404 when there is none.
+// item finds the record the request names: 404 when there is none, or
+// when the operation shows only items the caller's key holds a grant bound
+// to and this is not one (MongoDB's project by name).
 func (s *Server) item(x *exchange, ds *dataset, c *collection) (*record, *failure) {
 	ds.mu.RLock()
-	_, rec := c.find(s.idParam(x))
+	_, rec := s.find(x, c)
 	ds.mu.RUnlock()
 	if rec == nil {
 		return nil, s.notFound(x)
 	}
+	if x.op.Resource.BoundOnly && !x.faults.has(devBoundRolesUnchecked) &&
+		(x.auth == nil || !boundTo(x.auth.Key, fmt.Sprint(rec.fields[c.idField]))) {
+		return nil, s.notFound(x)
+	}
 	return rec, nil
+}
+
+// find is the position and record of the item the request names, by the
+// field the operation matches (the collection's id field through its
+// index, another field by a scan: MongoDB's project by name); -1 and nil
+// when there is none. The caller holds the dataset's lock.
+func (s *Server) find(x *exchange, c *collection) (int, *record) {
+	id := s.idParam(x)
+	field := x.op.Resource.Field
+	if field == "" || field == c.idField {
+		return c.find(id)
+	}
+	for i, rec := range c.items {
+		if v, ok := rec.fields[field]; ok && fmt.Sprint(v) == id {
+			return i, rec
+		}
+	}
+	return -1, nil
 }
 
 func (s *Server) notFound(x *exchange) *failure {

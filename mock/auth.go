@@ -37,7 +37,7 @@ func (s *Server) authenticate(p *specs.Profile, op *specs.Operation, r *http.Req
 		return nil, nil, fail
 	}
 	if fail := s.checkKey(p, auth, r); fail != nil {
-		if fail.kind == specs.Unauthenticated {
+		if p.Errors.Spec(fail.kind).Status == http.StatusUnauthorized {
 			fail.challenges = s.challengesFor(p)
 		}
 		return nil, nil, fail
@@ -52,7 +52,7 @@ func (s *Server) challengesFor(p *specs.Profile) []string {
 	case specs.AuthBearer:
 		return []string{fmt.Sprintf(`Bearer realm="%s", error="invalid_token"`, p.Title)}
 	case specs.AuthDigest:
-		return challenges(p.Auth.Digest, s.nonces[p.Name].issue(), false)
+		return s.challenges(p.Auth.Digest, s.nonces[p.Name].issue(), false)
 	}
 	return nil
 }
@@ -260,15 +260,9 @@ func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *
 		}
 	}
 	if p.Auth.BindIP && len(k.IPs) > 0 && !deviates(r, devIPUnchecked) {
-		ip := clientIP(r)
-		allowed := false
-		for _, a := range k.IPs {
-			if a == ip {
-				allowed = true
-			}
-		}
-		if !allowed {
-			return refuse(fmt.Sprintf("The REST API key does not belong to this IP (%s).", ip)).
+		if ip := clientIP(r); !addressAllowed(k.IPs, ip, deviates(r, devAccessListIPEntriesIgnored)) {
+			// MongoDB's 403 IP_ADDRESS_NOT_ON_ACCESS_LIST names the address; Ivanti's 401.
+			return (&authFailure{kind: specs.AddressRefused, message: fmt.Sprintf("IP address %s is not allowed to access this resource.", ip), params: []string{ip}, key: k.ID}).
 				because(ReasonIPMismatch, "key %s is bound to %s, not %s", k.ID, strings.Join(k.IPs, ", "), ip)
 		}
 	}

@@ -519,37 +519,6 @@ func TestDigestStaleNonce(t *testing.T) {
 	}
 }
 
-func TestDigestSHA256AndServiceVersion(t *testing.T) {
-	h := newHarness(t)
-	k := fixtureKey(t, "mongodb-opsmanager", "full")
-	path := probePath["mongodb-opsmanager"]
-	_, hdr, _ := h.do("GET", path, nil, "")
-	var sha string
-	for _, c := range hdr.Values("WWW-Authenticate") {
-		if strings.Contains(c, "algorithm=SHA-256") {
-			sha = c
-		}
-	}
-	if sha == "" {
-		t.Fatalf("no SHA-256 challenge among %v", hdr.Values("WWW-Authenticate"))
-	}
-	chal, err := icholy.ParseChallenge(sha)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cred, err := icholy.Digest(chal, icholy.Options{Method: "GET", URI: path, Username: k.PublicKey, Password: k.PrivateKey, Count: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	status, rh, body := h.do("GET", path, http.Header{"Authorization": {cred.String()}}, "")
-	if status != 200 {
-		t.Fatalf("SHA-256 digest: %d %s", status, body)
-	}
-	if v := rh.Get("X-MongoDB-Service-Version"); !strings.HasPrefix(v, "gitHash=") || !strings.Contains(v, "; versionString=") {
-		t.Errorf("X-MongoDB-Service-Version = %q", v)
-	}
-}
-
 // TestUserFixturesReplaceEmbeddedOnes: --fixtures DIR gives a profile its own keys.
 func TestUserFixturesReplaceEmbeddedOnes(t *testing.T) {
 	p := profileNamed(t, "opsmerge")

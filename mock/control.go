@@ -327,7 +327,7 @@ type endpointInfo struct {
 func (s *Server) controlProfiles(w http.ResponseWriter, _ *http.Request) {
 	out := make([]profileInfo, 0, len(s.profiles))
 	for _, p := range s.profiles {
-		info := profileInfo{Name: p.Name, Title: p.Title, BasePath: p.BasePath, Auth: p.Auth.Describe(),
+		info := profileInfo{Name: p.Name, Title: p.Title, BasePath: p.BasePath, Auth: s.AuthDescription(p),
 			Envelope: p.DescribeEnvelope(), Pagination: p.Pagination.Describe(), RateLimits: p.RateLimits.Describe()}
 		for _, o := range p.Operations {
 			info.Operations = append(info.Operations, o.Method+" "+o.Path)

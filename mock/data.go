@@ -77,7 +77,10 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 		if r == nil || r.Source != specs.SourceData {
 			continue
 		}
-		if r.Action == specs.ActionGet || r.Action == specs.ActionDelete || r.Action == specs.ActionUpdate {
+		// The first operation to name an item's field decides the id field;
+		// others that match another one (a project by name) look items up by scan.
+		if idFields[r.Collection] == "" && (r.Action == specs.ActionGet || r.Action == specs.ActionDelete || r.Action == specs.ActionUpdate ||
+			r.Action == specs.ActionList && r.Field != "id") {
 			idFields[r.Collection] = r.Field
 		}
 		// A list's items are the collection's canonical shape; a get may be a
@@ -152,7 +155,7 @@ func (ds *dataset) ensure(profile string, c *collection) error {
 	}
 	ds.mu.Lock()
 	if !c.ready {
-		c.items, c.index, c.unique, c.ready = fresh.items, fresh.index, fresh.unique, true
+		c.items, c.index, c.unique, c.hidden, c.ready = fresh.items, fresh.index, fresh.unique, fresh.hidden, true
 	}
 	ds.mu.Unlock()
 	return nil
@@ -171,6 +174,9 @@ func (ds *dataset) fill(profile string, c *collection) error {
 		item := asMap(g.value(s, "", false, 0))
 		for k, v := range it {
 			item[k] = jsonShape(v)
+			if closes(s) && property(s, k) == nil {
+				c.hidden = true
+			}
 		}
 		ds.pointRefs(c, item, it, refRand(c.seed, len(c.items)))
 		if f, ok := u.claim(item); !ok {

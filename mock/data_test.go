@@ -131,7 +131,7 @@ func TestWalkEveryPageYieldsEveryItemOnce(t *testing.T) {
 			for _, size := range []int{7, p.Pagination.Size.Default} {
 				t.Run(fmt.Sprintf("%s/%s/size-%d", p.Name, op.ID, size), func(t *testing.T) {
 					items, total := h.walk(t, p, op, size)
-					field := "id"
+					field := op.Resource.Field // an access list's entries are told apart by their block
 					if c := h.srv.dataset(p.Name).cols[op.Resource.Collection]; c != nil {
 						field = c.idField
 					}
@@ -160,6 +160,9 @@ func TestWalkEveryPageYieldsEveryItemOnce(t *testing.T) {
 // expectedCount is how many items the list should yield for the full key.
 func (h *harness) expectedCount(t *testing.T, p *specs.Profile, op *specs.Operation) int {
 	res := op.Resource
+	if res.Source == specs.SourceAccessList {
+		return len(fixtureKey(t, p.Name, "other-ip").IPs)
+	}
 	if res.Source == specs.SourceKeys {
 		keys, _ := h.srv.keys.Keys(p.Name)
 		n := 0
@@ -172,24 +175,29 @@ func (h *harness) expectedCount(t *testing.T, p *specs.Profile, op *specs.Operat
 		return n
 	}
 	c := h.srv.dataset(p.Name).cols[res.Collection]
-	if res.ParentCollection != "" {
-		// A related list: the items linked to the parent the fixtures name.
-		n := 0
-		for _, it := range c.items {
-			for param, field := range res.Filters {
-				if param == res.Parent && fmt.Sprint(it.fields[field]) == h.srv.fixtures[p.Name].Params[param] {
-					n++
-				}
+	// The filters this test's paths fill: the organization, project and related-list parents of pathFor.
+	path := map[string]string{"orgId": "5980cfc70b6d97029d82e3f6", "groupId": "5e2211c17a3e5a48f5497de3"}
+	for k, v := range h.srv.fixtures[p.Name].Params {
+		path[k] = v // the parents of related lists the fixtures name
+	}
+	var items []*record
+	for _, it := range c.items {
+		keep := true
+		for param, field := range res.Filters {
+			if v, ok := path[param]; ok && op.Param("path", param) != nil && !fieldHas(it.fields, strings.Split(field, "."), []string{v}) {
+				keep = false
 			}
 		}
-		return n
+		if keep {
+			items = append(items, it)
+		}
 	}
 	if !res.BoundOnly {
-		return len(c.items)
+		return len(items)
 	}
 	k := fixtureKey(t, p.Name, "full")
 	n := 0
-	for _, it := range c.items {
+	for _, it := range items {
 		for _, sc := range k.Scopes {
 			if strings.HasSuffix(sc, "@"+fmt.Sprint(it.fields[c.idField])) {
 				n++
@@ -222,7 +230,7 @@ func TestPagingEdgeValues(t *testing.T) {
 		}},
 		"mongodb-opsmanager": {"/api/public/v1.0/orgs/5980cfc70b6d97029d82e3f6/apiKeys", []edge{
 			{"pageNum=0", 400, -1}, {"itemsPerPage=0", 400, -1}, {"itemsPerPage=501", 400, -1},
-			{"itemsPerPage=abc", 400, -1}, {"itemsPerPage=500", 200, 233}, {"", 200, 100}, {"pageNum=9", 200, 0}, {"itemsPerPage=10&pageNum=24", 200, 3},
+			{"itemsPerPage=abc", 400, -1}, {"itemsPerPage=500", 200, 234}, {"", 200, 100}, {"pageNum=9", 200, 0}, {"itemsPerPage=10&pageNum=24", 200, 4},
 		}},
 		"ivanti-ism": {"/api/odata/businessobject/incidents", []edge{
 			{"$top=0", 400, -1}, {"$skip=-1", 400, -1}, {"$top=abc", 400, -1}, {"$top=101", 200, 100},
@@ -387,6 +395,9 @@ func TestEveryResponseValidates(t *testing.T) {
 					b, _ := json.Marshal(newGenerator(3).value(op.Body.Schema, "", false, 0))
 					body = string(b)
 				}
+				if op.Resource != nil && op.Resource.Source == specs.SourceAccessList && op.Resource.Action == specs.ActionCreate {
+					body = `[{"cidrBlock":"203.0.113.0/24"},{"ipAddress":"2001:db8::1"}]` // generated strings are no addresses
+				}
 				checks := []struct {
 					name   string
 					client *http.Client
@@ -441,10 +452,16 @@ func (h *harness) pathFor(t *testing.T, p *specs.Profile, op *specs.Operation) s
 	for k, v := range h.srv.fixtures[p.Name].Params {
 		params[k] = v // records the data set names (Ivanti's parents of related lists)
 	}
+	if r := op.Resource; r != nil && r.Source == specs.SourceAccessList {
+		params[r.Key] = fixtureKey(t, p.Name, "other-ip").ID // a key whose access list has entries
+	}
 	if r := op.Resource; r != nil && r.ID != "" {
-		if r.Source == specs.SourceKeys {
+		switch r.Source {
+		case specs.SourceKeys:
 			params[r.ID] = fixtureKey(t, p.Name, "second").ID
-		} else {
+		case specs.SourceAccessList:
+			params[r.ID] = fixtureKey(t, p.Name, "other-ip").IPs[0]
+		default:
 			c := h.srv.dataset(p.Name).cols[r.Collection]
 			params[r.ID] = fmt.Sprint(c.items[0].fields[r.Field]) // the first items are the fixtures' own, which the full key may see
 		}

@@ -146,6 +146,9 @@ const (
 	devRelatedUnfiltered
 	devSearchIgnored
 	devUpdateNotStored
+	// API key access lists.
+	devAccessListIPEntriesIgnored
+	devAccessListDeleteIgnored
 
 	devCount
 )
@@ -208,7 +211,20 @@ func challenged(p *specs.Profile) bool {
 	return p.Auth.Mode == specs.AuthBearer || p.Auth.Mode == specs.AuthDigest
 }
 func digestAuth(p *specs.Profile) bool { return p.Auth.Mode == specs.AuthDigest }
-func hasRoles(p *specs.Profile) bool   { return len(p.Access.Roles) > 0 }
+
+// hasAccessList: keys bound to addresses whose access lists the API manages.
+func hasAccessList(p *specs.Profile) bool {
+	if !p.Auth.BindIP {
+		return false
+	}
+	for _, op := range p.Operations {
+		if r := op.Resource; r != nil && r.Source == specs.SourceAccessList {
+			return true
+		}
+	}
+	return false
+}
+func hasRoles(p *specs.Profile) bool { return len(p.Access.Roles) > 0 }
 func hasBindings(p *specs.Profile) bool {
 	return len(p.Access.Bindings) > 0
 }
@@ -346,7 +362,7 @@ var deviations = func() []deviationSpec {
 		{devBoundRolesUnchecked, "bound-roles-unchecked", "lets a key read organizations and projects it has no role in", []string{"AUTH-014", "AUTH-015"}, hasBindings},
 		{devAPIAccessIgnored, "api-access-ignored", "keeps serving a user whose REST API access is off", []string{"LIFE-008"}, documents("disable-api")},
 		{devTenantUnchecked, "tenant-unchecked", "accepts a key on any tenant", []string{"AUTH-010"}, func(p *specs.Profile) bool { return p.Auth.BindTenant }},
-		{devIPUnchecked, "ip-unchecked", "accepts a key from any client IP", []string{"AUTH-011"}, func(p *specs.Profile) bool { return p.Auth.BindIP }},
+		{devIPUnchecked, "ip-unchecked", "accepts a key from any client IP", []string{"AUTH-011", "AUTH-023"}, func(p *specs.Profile) bool { return p.Auth.BindIP }},
 		{devQueryKeyEverywhere, "query-key-everywhere", "accepts the legacy query-parameter key on header-only endpoints", []string{"AUTH-009"}, headerOnlyEndpoints},
 		{devWrongSchemeAccepted, "wrong-scheme-accepted", "accepts the key under another Authorization scheme (Basic, Bearer)", []string{"AUTH-004"}, authenticated},
 		{devMalformedCredentials400, "malformed-credentials-400", "answers malformed credentials with 400 instead of 401", []string{"AUTH-002"}, authenticated},
@@ -396,6 +412,9 @@ var deviations = func() []deviationSpec {
 		{devRelatedUnfiltered, "related-unfiltered", "lists every related record of the type under any parent record, known or not", []string{"ENV-021"}, hasRelatedLists},
 		{devSearchIgnored, "search-ignored", "accepts a search's text ($search, a full-text search body) and ignores it", []string{"ENV-022"}, hasSearch},
 		{devUpdateNotStored, "update-not-stored", "answers an update with the changed record but does not keep the change", []string{"ENV-023"}, hasDataUpdates},
+		// API key access lists.
+		{devAccessListIPEntriesIgnored, "access-list-ip-entries-ignored", "honours only the CIDR blocks of a key's access list: a key listing the client's own address is still refused", []string{"AUTH-023"}, hasAccessList},
+		{devAccessListDeleteIgnored, "access-list-delete-ignored", "answers the deletion of an access-list entry but keeps the entry", []string{"AUTH-024"}, hasAccessList},
 	}
 	out := make([]deviationSpec, devCount)
 	for _, d := range list {

@@ -197,18 +197,66 @@ func (n *nonceStore) tracked() (keys, counts int) {
 	return len(n.used), counts
 }
 
-// challenges renders WWW-Authenticate values, one per algorithm in the
-// policy's order. The form is exactly what MongoDB's servers send, because
-// mongodb-forks/digest splits it on ", " and rejects anything else:
+// challenges renders WWW-Authenticate values, one per algorithm the server
+// offers for policy d, in that order. The form is exactly what MongoDB's
+// servers send, because mongodb-forks/digest splits it on ", " and rejects
+// anything else:
 //
 //	Digest realm="MMS Public API", domain="", nonce="…", algorithm=MD5, qop="auth", stale=false
-func challenges(d *specs.DigestPolicy, nonce string, stale bool) []string {
-	out := make([]string, 0, len(d.Algorithms))
-	for _, alg := range d.Algorithms {
+func (s *Server) challenges(d *specs.DigestPolicy, nonce string, stale bool) []string {
+	algs := s.offered(d)
+	out := make([]string, 0, len(algs))
+	for _, alg := range algs {
 		out = append(out, fmt.Sprintf(`Digest realm="%s", domain="%s", nonce="%s", algorithm=%s, qop="%s", stale=%t`,
 			d.Realm, d.Domain, nonce, alg, d.QOP, stale))
 	}
 	return out
+}
+
+// offered is the algorithms the server challenges with and verifies for
+// policy d: Options.DigestAlgorithms when given, else the spec's.
+func (s *Server) offered(d *specs.DigestPolicy) []string {
+	if len(s.opts.DigestAlgorithms) > 0 {
+		return s.opts.DigestAlgorithms
+	}
+	return d.Algorithms
+}
+
+// AuthDescription is the profile's auth in a few words (specs.Auth.Describe),
+// naming the digest algorithms this server offers, which
+// Options.DigestAlgorithms may have put in place of the spec's.
+func (s *Server) AuthDescription(p *specs.Profile) string {
+	d := p.Auth.Describe()
+	if dp := p.Auth.Digest; dp != nil && len(s.opts.DigestAlgorithms) > 0 {
+		d = strings.Replace(d, "digest "+strings.Join(dp.Algorithms, ","), "digest "+strings.Join(s.opts.DigestAlgorithms, ","), 1)
+	}
+	return d
+}
+
+// DigestAlgorithms are the digest algorithms the mock can challenge with
+// and verify, as clients expect them written.
+var DigestAlgorithms = []string{"MD5", "SHA-256"}
+
+// ParseDigestAlgorithms reads a list of digest algorithms (--digest-algorithms
+// MD5,SHA-256): each must be one the mock implements (any case), none twice.
+// The result is in the given order, written as clients expect.
+func ParseDigestAlgorithms(list []string) ([]string, error) {
+	var out []string
+	for _, a := range list {
+		a = strings.TrimSpace(a)
+		i := slices.IndexFunc(DigestAlgorithms, func(known string) bool { return strings.EqualFold(known, a) })
+		switch {
+		case i < 0:
+			return nil, fmt.Errorf("digest algorithm %q: want %s", a, strings.Join(DigestAlgorithms, " or "))
+		case slices.Contains(out, DigestAlgorithms[i]):
+			return nil, fmt.Errorf("digest algorithm %s is given twice", DigestAlgorithms[i])
+		}
+		out = append(out, DigestAlgorithms[i])
+	}
+	if len(list) > 0 && len(out) == 0 {
+		return nil, fmt.Errorf("no digest algorithm given: want %s", strings.Join(DigestAlgorithms, " or "))
+	}
+	return out, nil
 }
 
 // authenticateDigest checks an RFC 7616 Authorization header against the profile's digest policy.
@@ -220,7 +268,7 @@ func (s *Server) authenticateDigest(p *specs.Profile, r *http.Request) (*Authent
 func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy, r *http.Request) (*Authenticated, *authFailure) {
 	ns := s.nonces[p.Name]
 	challenge := func(msg string, stale bool) *authFailure {
-		return &authFailure{kind: specs.Unauthenticated, message: msg, challenges: challenges(d, ns.issue(), stale)}
+		return &authFailure{kind: specs.Unauthenticated, message: msg, challenges: s.challenges(d, ns.issue(), stale)}
 	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
@@ -249,9 +297,9 @@ func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy,
 	case cred.Realm != d.Realm:
 		return nil, invalid(fmt.Sprintf("The Digest realm must be %q.", d.Realm))
 	case cred.QOP != d.QOP:
-		return nil, invalid(fmt.Sprintf("The Digest qop must be %q.", d.QOP))
-	case !algorithmAllowed(d, cred.Algorithm) && !(deviates(r, devDigestSHA256Only) && cred.Algorithm == "SHA-256"):
-		return nil, invalid(fmt.Sprintf("The Digest algorithm must be one of %s.", strings.Join(d.Algorithms, ", ")))
+		return nil, challenge(fmt.Sprintf("The Digest qop must be %q.", d.QOP), false)
+	case !algorithmAllowed(s.offered(d), cred.Algorithm) && !(deviates(r, devDigestSHA256Only) && cred.Algorithm == "SHA-256"):
+		return nil, challenge(fmt.Sprintf("The Digest algorithm must be one of %s.", strings.Join(s.offered(d), ", ")), false)
 	case cred.URI != r.RequestURI && cred.URI != r.URL.RequestURI() && !deviates(r, devDigestURIUnchecked):
 		return nil, invalid("The Digest uri does not match the request.")
 	case cred.Nc < 1 || cred.Cnonce == "":
@@ -296,11 +344,13 @@ func (s *Server) authenticateDigestWith(p *specs.Profile, d *specs.DigestPolicy,
 	return auth, nil
 }
 
-func algorithmAllowed(d *specs.DigestPolicy, alg string) bool {
+// algorithmAllowed reports whether alg (MD5 when a client leaves it out,
+// as RFC 7616 says) is among offered.
+func algorithmAllowed(offered []string, alg string) bool {
 	if alg == "" {
 		alg = "MD5"
 	}
-	for _, a := range d.Algorithms {
+	for _, a := range offered {
 		if strings.EqualFold(a, alg) {
 			return true
 		}

@@ -44,6 +44,10 @@ type Key struct {
 	Labels      []string   `json:"labels,omitempty"`
 	// Redacted is the secret as lists show it: enough to recognise, not to use.
 	Redacted string `json:"redacted"`
+	// AccessAdded is when each entry of IPs was added through the vendor's
+	// access-list API (entries from fixtures or the control API date from
+	// the key's creation). Replaced, never changed in place: snapshots share it.
+	AccessAdded map[string]time.Time `json:"-"`
 
 	// granted is Scopes with everything they imply, worked out when the
 	// key is stored or changed rather than on every request.
@@ -215,6 +219,11 @@ func (r *ring) add(k Key, secret, private string) error {
 	if k.Owner != "" && r.users[k.Owner] == nil {
 		return fmt.Errorf("%w: owner %q", ErrNoUser, k.Owner)
 	}
+	ips, err := canonicalEntries(k.IPs)
+	if err != nil {
+		return err
+	}
+	k.IPs = ips
 	a := &r.profile.Auth
 	userPass := a.Has(specs.AuthDigest) || a.Has(specs.AuthBasic)
 	switch {

@@ -14,7 +14,8 @@ import (
 // query narrows a list to what the request asks for: the item its parent
 // parameter names must exist (a related-objects list of an unknown record is
 // 404), then the operation's documented equality filters (MongoDB's ?name=,
-// a related list's parent RecId in the path), then the profile's OData
+// the organization in /orgs/{orgId}/groups, a related list's parent RecId in
+// the path; a dotted field reaches into objects and arrays), then the profile's OData
 // options ($filter, $search, $orderby, $select). selected is the properties
 // $select keeps (nil for all). Options the mock cannot apply are a 400 that
 // names them, never silently ignored.
@@ -30,22 +31,19 @@ func (s *Server) query(x *exchange, c *collection, items []*record) (out []*reco
 	}
 	for param, field := range res.Filters {
 		want, ok := q[param]
-		pathValue, inPath := x.params[param]
-		switch {
-		case inPath && !related:
-			continue
-		case inPath:
-			want, ok = nil, true
-		case !ok:
-			continue
-		}
-		var kept []*record
-		for _, rec := range out {
-			v, has := rec.fields[field]
-			if !has {
+		if v, inPath := x.params[param]; inPath {
+			if !related {
 				continue
 			}
-			if sv := fmt.Sprint(v); inPath && sv == pathValue || !inPath && slices.Contains(want, sv) {
+			want, ok = []string{v}, true
+		}
+		if !ok {
+			continue
+		}
+		path := strings.Split(field, ".")
+		var kept []*record
+		for _, rec := range out {
+			if fieldHas(rec.fields, path, want) {
 				kept = append(kept, rec)
 			}
 		}
@@ -145,4 +143,31 @@ func search(items []*record, text string) []*record {
 		}
 	}
 	return kept
+}
+
+// fieldHas reports whether the value at path in item (a field, or a dotted
+// path through objects and arrays: roles.orgId is the orgId of any of the
+// item's roles) equals one of want.
+func fieldHas(item map[string]any, path []string, want []string) bool {
+	var walk func(v any, path []string) bool
+	walk = func(v any, path []string) bool {
+		if list, ok := v.([]any); ok {
+			for _, e := range list {
+				if walk(e, path) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(path) == 0 {
+			return v != nil && slices.Contains(want, fmt.Sprint(v))
+		}
+		m, ok := v.(map[string]any)
+		if !ok {
+			return false
+		}
+		next, has := m[path[0]]
+		return has && walk(next, path[1:])
+	}
+	return walk(item, path)
 }

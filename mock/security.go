@@ -55,7 +55,7 @@ func (s *Server) authenticateAlternatives(p *specs.Profile, op *specs.Operation,
 		for _, req := range alt {
 			auth, presented, fail := s.credential(p, req.Scheme, r)
 			if fail == nil && auth != nil {
-				if fail = s.checkKey(p, auth, r); fail != nil && fail.kind == specs.Unauthenticated {
+				if fail = s.checkKey(p, auth, r); fail != nil && p.Errors.Spec(fail.kind).Status == http.StatusUnauthorized {
 					fail.challenges = schemeChallenges(s, p, req.Scheme, true)
 				}
 			}
@@ -135,7 +135,7 @@ func schemeChallenges(s *Server, p *specs.Profile, sc *specs.Scheme, invalid boo
 	case specs.AuthBasic:
 		return []string{"Basic " + realm + `, charset="UTF-8"`}
 	case specs.AuthDigest:
-		return challenges(sc.Digest, s.nonces[p.Name].issue(), false)
+		return s.challenges(sc.Digest, s.nonces[p.Name].issue(), false)
 	case specs.AuthHTTP:
 		return []string{schemeWord(sc) + " " + realm}
 	}

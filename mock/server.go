@@ -53,6 +53,11 @@ type Options struct {
 	// NoCORS turns off the answers to browsers' preflights and the
 	// Access-Control-* headers, which are on by default as in Prism.
 	NoCORS bool
+	// DigestAlgorithms, when set, are the algorithms every digest scheme
+	// challenges with (one WWW-Authenticate each, in this order) and
+	// verifies, instead of the spec's (MongoDB's: MD5 alone, as Ops Manager
+	// sends). Each must be in DigestAlgorithms; see ParseDigestAlgorithms.
+	DigestAlgorithms []string
 }
 
 // Server is a mock of one or more profiles.
@@ -99,6 +104,11 @@ func New(opts Options) (*Server, error) {
 	if ts := opts.TimeScale; ts < 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
 		return nil, fmt.Errorf("mock: time scale %g: want a positive factor (or 0 for none)", ts)
 	}
+	algs, err := ParseDigestAlgorithms(opts.DigestAlgorithms)
+	if err != nil {
+		return nil, fmt.Errorf("mock: %v", err)
+	}
+	opts.DigestAlgorithms = algs
 	rt, err := newRouter(opts.Profiles)
 	if err != nil {
 		return nil, err

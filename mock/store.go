@@ -83,6 +83,11 @@ type collection struct {
 	ready bool                // filled; guarded by the dataset's mu
 
 	unique *uniqueness // its identifying values ever given; guarded by the dataset's mu
+
+	// hidden is set when fixture items carry fields the item schema does
+	// not declare (kept for filtering, like a team assignment's project):
+	// lists then project items onto the schema instead of sending their JSON.
+	hidden bool
 }
 
 func newCollection(name string, schema *base.Schema, idField string) *collection {

@@ -21,7 +21,11 @@ func (a *Auth) Describe() string {
 	case AuthBearer:
 		return "bearer " + a.TokenPrefix + "…"
 	case AuthDigest:
-		return "digest " + strings.Join(a.Digest.Algorithms, ",")
+		d := "digest " + strings.Join(a.Digest.Algorithms, ",")
+		if a.BindIP {
+			d += " (bound to ip)"
+		}
+		return d
 	case AuthBasic, AuthHTTP, AuthMutualTLS:
 		return a.Primary().Describe()
 	case AuthAPIKey:

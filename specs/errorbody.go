@@ -21,10 +21,18 @@ const (
 	InvalidBody      ErrorKind = "invalid-body"
 	RateLimited      ErrorKind = "rate-limited"
 	Internal         ErrorKind = "internal"
+	// AddressRefused is a known key used from an address its binding or
+	// access list does not allow (MongoDB's 403 IP_ADDRESS_NOT_ON_ACCESS_LIST).
+	// A profile that does not map it answers as for unauthenticated.
+	AddressRefused ErrorKind = "address-refused"
 )
 
-// ErrorKinds lists every kind, in a stable order.
+// ErrorKinds lists every kind a profile must map, in a stable order.
 var ErrorKinds = []ErrorKind{Unauthenticated, Forbidden, NotFound, MethodNotAllowed, InvalidParameter, InvalidBody, RateLimited, Internal}
+
+// optionalKinds may be mapped; each falls back to another kind's spec when
+// it is not (see Errors.Spec).
+var optionalKinds = map[ErrorKind]ErrorKind{AddressRefused: Unauthenticated}
 
 // defaultErrorStatus is the status a kind gets when a spec does not say.
 var defaultErrorStatus = map[ErrorKind]int{
@@ -36,6 +44,7 @@ var defaultErrorStatus = map[ErrorKind]int{
 	InvalidBody:      http.StatusBadRequest,
 	RateLimited:      http.StatusTooManyRequests,
 	Internal:         http.StatusInternalServerError,
+	AddressRefused:   http.StatusUnauthorized,
 }
 
 // ErrorSpec is how a profile reports one kind of error.
@@ -86,6 +95,9 @@ func defaultErrors() Errors {
 func (e *Errors) Spec(kind ErrorKind) ErrorSpec {
 	if s, ok := e.Kinds[kind]; ok {
 		return s
+	}
+	if fallback, ok := optionalKinds[kind]; ok {
+		return e.Spec(fallback)
 	}
 	st := defaultErrorStatus[kind]
 	if st == 0 {

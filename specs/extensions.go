@@ -1,8 +1,10 @@
 package specs
 
 import (
+	"maps"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -97,6 +99,7 @@ type xResource struct {
 	Field            string            `yaml:"field"`
 	Parent           string            `yaml:"parent"`
 	ParentCollection string            `yaml:"parentCollection"`
+	Key              string            `yaml:"key"`
 	Items            string            `yaml:"items"`
 	Source           string            `yaml:"source"`
 	Visible          string            `yaml:"visible"`
@@ -339,9 +342,12 @@ func (l *loader) errorsExtension(p *Profile, n *yaml.Node) error {
 }
 
 func kindList() string {
-	s := make([]string, len(ErrorKinds))
-	for i, k := range ErrorKinds {
-		s[i] = string(k)
+	s := make([]string, 0, len(ErrorKinds)+len(optionalKinds))
+	for _, k := range ErrorKinds {
+		s = append(s, string(k))
+	}
+	for _, k := range slices.Sorted(maps.Keys(optionalKinds)) {
+		s = append(s, string(k))
 	}
 	return strings.Join(s, ", ")
 }
@@ -617,7 +623,7 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 			return err
 		}
 		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent,
-			ParentCollection: x.ParentCollection, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
+			ParentCollection: x.ParentCollection, Key: x.Key, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
 		if len(x.Filters) > 0 && r.Action != ActionList {
 			return l.errorf(child(n, "filters"), "%s.x-opsconform-resource.filters: only for list", where)
 		}
@@ -629,14 +635,24 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		if r.ParentCollection != "" && (r.Parent == "" || r.Action != ActionList || r.Source != SourceData) {
 			return l.errorf(child(n, "parentCollection"), "%s.x-opsconform-resource.parentCollection: only for a list of data with a parent parameter", where)
 		}
-		if r.Source != SourceData && r.Source != SourceKeys {
-			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)
+		if r.Source != SourceData && r.Source != SourceKeys && r.Source != SourceAccessList {
+			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys or access-list, or leave it out for data)", where, x.Source)
+		}
+		switch {
+		case r.Source == SourceAccessList && r.Key == "":
+			return l.errorf(n, "%s.x-opsconform-resource.key: missing (the path parameter naming the API key whose access list this is)", where)
+		case r.Source != SourceAccessList && r.Key != "":
+			return l.errorf(child(n, "key"), "%s.x-opsconform-resource.key: only for source: access-list", where)
+		case r.Key != "" && o.Param("path", r.Key) == nil:
+			return l.errorf(child(n, "key"), "%s.x-opsconform-resource.key: the operation has no path parameter %q", where, r.Key)
+		case r.Source == SourceAccessList && r.Action != ActionList && r.Action != ActionCreate && r.Action != ActionGet && r.Action != ActionDelete:
+			return l.errorf(child(n, "action"), "%s.x-opsconform-resource.action: an access list is listed, added to, read and deleted from, not %q", where, x.Action)
 		}
 		switch x.Visible {
 		case "", "all":
 		case "bound":
-			if r.Action != ActionList {
-				return l.errorf(child(n, "visible"), "%s.x-opsconform-resource.visible: only for list", where)
+			if r.Action != ActionList && r.Action != ActionGet || r.Source != SourceData {
+				return l.errorf(child(n, "visible"), "%s.x-opsconform-resource.visible: only for a list or get of data", where)
 			}
 			r.BoundOnly = true
 		default:

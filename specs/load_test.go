@@ -46,7 +46,7 @@ func TestAuthModel(t *testing.T) {
 	}{
 		{profile: "opmanager", mode: AuthAPIKey, schemes: []string{"apikeyHeader:header:apikey:{key}", "apikeyQuery:query:apiKey:{key}"}, apiDisabled: 403},
 		{profile: "opsmerge", mode: AuthBearer, schemes: []string{"bearerAuth:::{key}"}, prefix: "om_", apiDisabled: 401},
-		{profile: "mongodb-opsmanager", mode: AuthDigest, schemes: []string{"digestAuth:::{key}"}, realm: "MMS Public API", algorithms: []string{"MD5", "SHA-256"}, apiDisabled: 401},
+		{profile: "mongodb-opsmanager", mode: AuthDigest, schemes: []string{"digestAuth:::{key}"}, realm: "MMS Public API", algorithms: []string{"MD5"}, bindIP: true, apiDisabled: 401},
 		{profile: "ivanti-ism", mode: AuthAPIKey, schemes: []string{"restApiKey:header:Authorization:rest_api_key={key}"}, bindTenant: true, bindIP: true, apiDisabled: 401},
 	}
 	for _, tt := range tests {
@@ -205,7 +205,8 @@ func TestPaginationModel(t *testing.T) {
 		{"opsmerge", StylePage, Bound{"page", 1, 1, 0}, Bound{}, Bound{"per_page", 50, 1, 100}, "", Reject, Reject,
 			PageFields{Items: "items", TotalItems: "total", Page: "page"}, StopTotalItems, []string{"listAgents", "listClients", "listTickets"}},
 		{"mongodb-opsmanager", StylePage, Bound{"pageNum", 1, 1, 0}, Bound{}, Bound{"itemsPerPage", 100, 1, 500}, "includeCount", Reject, Reject,
-			PageFields{Items: "results", TotalItems: "totalCount", Links: "links"}, StopNextLink, []string{"listOrgs", "listGroups", "listOrgApiKeys", "listProjectApiKeys"}},
+			PageFields{Items: "results", TotalItems: "totalCount", Links: "links"}, StopNextLink, []string{"listOrgs", "listGroups", "listOrgApiKeys", "listProjectApiKeys",
+				"listOrgGroups", "listOrgUsers", "listGroupUsers", "listGroupTeams", "listApiKeyAccessList", "createApiKeyAccessList"}},
 		{"ivanti-ism", StyleOffset, Bound{}, Bound{"$skip", 0, 0, 0}, Bound{"$top", 25, 1, 100}, "", Clamp, Reject,
 			PageFields{Items: "value", TotalItems: "@odata.count"}, StopShortPage, []string{"listIncidents", "listIncidentJournals", "listChanges", "listChangeJournals",
 				"listProblems", "listProblemJournals", "listServiceReqs", "listEmployees", "listCIs", "listJournalNotes"}},

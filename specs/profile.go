@@ -483,10 +483,14 @@ type Resource struct {
 	// lists journals of an incident that must exist); empty when the parent
 	// is not modelled as data.
 	ParentCollection string
-	Items            string // for an unpaginated list: the field that holds the items
-	Source           Source // where the items live
+	// Key is the path parameter naming the API key whose access list the
+	// items are (source access-list only).
+	Key    string
+	Items  string // for an unpaginated list: the field that holds the items
+	Source Source // where the items live
 	// BoundOnly limits a list to the items the caller's key holds a grant
-	// bound to (MongoDB lists the organizations and projects a key has a role in).
+	// bound to (MongoDB lists the organizations and projects a key has a role
+	// in); on a get, another item is answered as absent.
 	BoundOnly bool
 	// Filters maps a list's query or path parameters to the item fields
 	// they must equal (MongoDB's GET /orgs?name=…; a related-objects list's
@@ -504,6 +508,10 @@ type Source string
 const (
 	SourceData Source = ""     // the mock's data, seeded from fixtures and generated
 	SourceKeys Source = "keys" // the API keys themselves (key management endpoints)
+	// SourceAccessList: the items are the entries of one API key's access
+	// list, the addresses it may be used from (MongoDB's
+	// /orgs/{orgId}/apiKeys/{apiKeyId}/accessList).
+	SourceAccessList Source = "access-list"
 )
 
 // Action is what an operation does to its collection.

@@ -39,7 +39,18 @@ func authChecks(p *specs.Profile) []*Check {
 		checks = append(checks, &Check{ID: "010", Statement: "A key made for another tenant is refused with 401", run: checkRefusedRole("other-tenant")})
 	}
 	if p.Auth.BindIP {
-		checks = append(checks, &Check{ID: "011", Statement: "A key bound to other client IPs is refused with 401", run: checkRefusedRole("other-ip")})
+		refusal := p.Errors.Spec(specs.AddressRefused)
+		how := fmt.Sprint(refusal.Status)
+		if refusal.Code != "" {
+			how += " " + refusal.Code
+		}
+		checks = append(checks, &Check{ID: "011", Statement: "A key bound to other client IPs is refused with " + how + " in the error envelope", run: checkOtherIP})
+		if accessListOps(p) != nil {
+			checks = append(checks,
+				&Check{ID: "023", Statement: "A key whose access list, set through the API, leaves out the client's address is refused with " + how + "; with the address added it is admitted", run: checkAccessListEnforced},
+				&Check{ID: "024", Statement: "Access-list entries are listed, and deleted by their address (a block's slash URL-encoded); a key whose list is emptied is admitted from any address", run: checkAccessListManaged},
+			)
+		}
 	}
 	if hasScopedOperations(p) && p.Access.KeyScopes {
 		checks = append(checks, &Check{ID: "012", Statement: "Every operation refuses with 403 a key whose scopes do not grant it", run: checkEveryOperationRefused(lacksScope), overCredentials: true})
@@ -278,6 +289,20 @@ func checkForbidden(role string) func(*T) {
 
 func checkRefusedRole(role string) func(*T) {
 	return func(t *T) { refused(t, t.Client(role), nil) }
+}
+
+// checkOtherIP uses a key bound to addresses the checker is not at: refused
+// as the profile documents (Ivanti's 401, MongoDB's 403
+// IP_ADDRESS_NOT_ON_ACCESS_LIST), with the challenge when it is a 401.
+func checkOtherIP(t *T) {
+	p := t.env.profile
+	if p.Errors.Spec(specs.AddressRefused).Status == http.StatusUnauthorized {
+		refused(t, t.Client("other-ip"), nil)
+		return
+	}
+	op := t.env.probe()
+	resp, body := t.Raw(t.Client("other-ip"), op.Method, t.env.path(op, nil), nil, "")
+	expectError(t, resp, body, specs.AddressRefused, p.Errors.Spec(specs.AddressRefused).Status)
 }
 
 // checkDigestChallenge parses every challenge the way mongodb-forks/digest

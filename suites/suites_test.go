@@ -5,6 +5,7 @@ import (
 	"context"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -234,5 +235,50 @@ func TestSelect(t *testing.T) {
 	got, err := Select(all, nil, []string{"OPSMERGE-SCHEMA"})
 	if err != nil || len(got) != len(all)-8 {
 		t.Errorf("skipping the schema group left %d of %d (%v)", len(got), len(all), err)
+	}
+}
+
+// TestDigestSuiteAcceptsMoreAlgorithms: a server that offers SHA-256 besides
+// the documented MD5 (opsconform mock --digest-algorithms MD5,SHA-256) still
+// meets every auth and lifecycle requirement; one that offers SHA-256 first
+// fails the challenge's form (AUTH-008) and nothing else.
+func TestDigestSuiteAcceptsMoreAlgorithms(t *testing.T) {
+	var p *specs.Profile
+	for _, q := range embeddedProfiles(t) {
+		if q.Name == "mongodb-opsmanager" {
+			p = q
+		}
+	}
+	tests := []struct {
+		algs    []string
+		failing []string
+	}{
+		{[]string{"MD5", "SHA-256"}, nil},
+		{[]string{"SHA-256", "MD5"}, []string{"MONGODB-OPSMANAGER-AUTH-008"}},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.algs, ","), func(t *testing.T) {
+			c := &clock{now: time.Now().Truncate(time.Second)}
+			srv, err := mock.New(mock.Options{Profiles: []*specs.Profile{p}, Seed: 1, Now: c.Now, DigestAlgorithms: tt.algs})
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := httptest.NewServer(srv)
+			defer hs.Close()
+			run, err := Run(context.Background(), Config{Profile: p, Target: hs.URL, Timeout: 5 * time.Second, MaxWait: 90 * time.Second,
+				Sleep: c.Sleep, Only: []string{"AUTH", "LIFE"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var failing []string
+			for _, r := range run.Results {
+				if r.Status != reports.Pass {
+					failing = append(failing, r.ID)
+				}
+			}
+			if !slices.Equal(failing, tt.failing) {
+				t.Errorf("not passing: %v, want %v", failing, tt.failing)
+			}
+		})
 	}
 }

@@ -50,6 +50,9 @@ func TestExitCodesAndMessages(t *testing.T) {
 		{name: "mock with a zero time scale", args: []string{"mock", "--time-scale", "0"}, code: 2, stderr: []string{"--time-scale 0"}, stderrLine: true},
 		{name: "mock with a non-numeric time scale", args: []string{"mock", "--time-scale", "fast"}, code: 2, stderr: []string{"time-scale"}, stderrLine: true},
 		{name: "mock with a missing fixtures dir", args: []string{"mock", "--fixtures", "/nonexistent"}, code: 2, stderr: []string{"--fixtures /nonexistent: not a directory"}, stderrLine: true},
+		{name: "mock with an unknown digest algorithm", args: []string{"mock", "--digest-algorithms", "MD5,SHA-1"}, code: 2, stderr: []string{`--digest-algorithms: digest algorithm "SHA-1": want MD5 or SHA-256`}, stderrLine: true},
+		{name: "mock with a digest algorithm twice", env: map[string]string{"OPSCONFORM_DIGEST_ALGORITHMS": "md5,MD5"}, args: []string{"mock"}, code: 2, stderr: []string{"--digest-algorithms: digest algorithm MD5 is given twice"}, stderrLine: true},
+		{name: "mock help names --digest-algorithms", args: []string{"help", "mock"}, code: 0, stdout: []string{"--digest-algorithms", "MD5,SHA-256"}},
 		{name: "mock on a bad address", args: []string{"mock", "--addr", "256.0.0.1:99999"}, code: 2, stderr: []string{"cannot listen on 256.0.0.1:99999"}, stderrLine: true},
 	}
 	for _, tt := range tests {
@@ -116,7 +119,7 @@ func TestProfilesListsFactsReadFromSpecs(t *testing.T) {
 	want := map[string][]string{
 		"opmanager":          {"apikey header apikey | query apiKey", `{"error":{code,message}}`, "page/rows default 1,50 max 1000 (clamp)", "read 500/1m, write 100/1m per key"},
 		"opsmerge":           {"bearer om_…", `{"data":…}`, "page/per_page default 1,50 max 100 (reject)", "default 300/1m per key, X-RateLimit-*"},
-		"mongodb-opsmanager": {"digest MD5,SHA-256", "envelope=true wraps", "pageNum/itemsPerPage default 1,100 max 500 (reject)", "default 100/1m per key"},
+		"mongodb-opsmanager": {"digest MD5 (bound to ip)", "envelope=true wraps", "pageNum/itemsPerPage default 1,100 max 500 (reject)", "default 100/1m per key"},
 		"ivanti-ism":         {"rest_api_key=…", "bound to tenant, ip", "$skip/$top default 0,25 max 100 (clamp)", "default 500/1m per key"},
 	}
 	if len(rows) != len(want) {

@@ -37,13 +37,14 @@ type mockOptions struct {
 	tlsCert   string
 	tlsKey    string
 	ctlToken  string
+	digestAlg []string
 }
 
 func mockCommand() *command {
 	return &command{
 		name:    "mock",
 		summary: "serve the mock of the profiles' documented behaviour",
-		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N] [--tls | --tls-cert FILE --tls-key FILE]",
+		usage:   "[--addr HOST:PORT] [--profile NAME]... [--spec FILE]... [--fixtures DIR] [--seed N] [--digest-algorithms LIST] [--tls | --tls-cert FILE --tls-key FILE]",
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Keys, users and starting data come from the embedded fixtures, or from
@@ -70,6 +71,11 @@ reason and since. The web console at /__opsconform/ui shows it live, with the
 profiles, the keys (disable, revoke, regenerate, expire) and the faults; it
 never shows a secret. With a control token, open the console with
 #token=TOKEN after its URL, or paste the token when it asks.
+
+HTTP Digest schemes challenge with the algorithms their spec names, one
+WWW-Authenticate each (MongoDB: MD5 alone, as Ops Manager sends);
+--digest-algorithms MD5,SHA-256 offers those instead, in that order, and
+verifies a response in any of them.
 
 Rate limits are counted per key and operation class over the windows the specs
 document; --time-scale 60 makes a minute last a second, and every header
@@ -99,6 +105,7 @@ can use: a listener on 0.0.0.0 or [::] is shown through loopback.`,
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
+			fs.StringSliceVar(&o.digestAlg, "digest-algorithms", nil, "challenge HTTP Digest with these algorithms, in this `LIST` order (MD5, SHA-256), instead of the spec's")
 			fs.StringArrayVar(&o.faults, "fault", nil, "inject a `FAULT`, repeatable: kind=latency|reset|empty|malformed|truncate|status|deviation with\nprofile, operation, probability, count, status, latency, latencyMax, deviation (key=value,… or JSON)")
 			fs.StringArrayVar(&o.deviate, "deviate", nil, "break one documented rule the way a real implementation would, repeatable: a `NAME` from --list-deviations,\noptionally NAME@PROFILE")
 			fs.BoolVar(&o.listDevs, "list-deviations", false, "print every deviation with the requirements it breaks, and exit")
@@ -121,6 +128,10 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	if _, _, err := net.SplitHostPort(o.addr); err != nil {
 		return usageError{fmt.Sprintf("--addr %q: want HOST:PORT, such as 127.0.0.1:8060", o.addr)}
+	}
+	digestAlgs, err := mock.ParseDigestAlgorithms(o.digestAlg)
+	if err != nil {
+		return usageError{"--digest-algorithms: " + err.Error()}
 	}
 	ps, err := o.load()
 	if err != nil {
@@ -149,7 +160,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl, ControlToken: ctlToken,
-		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger, DigestAlgorithms: digestAlgs})
 	if err != nil {
 		return err
 	}
@@ -203,7 +214,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	fmt.Fprintln(out)
 	for _, p := range ps {
-		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, p.Auth.Describe())
+		fmt.Fprintf(out, "  %-20s %s%s  (%s)\n", p.Name, base, p.BasePath, srv.AuthDescription(p))
 		if fix != nil {
 			fmt.Fprintf(out, "  %-20s fixtures: %s\n", "", fixtures.Origin(fix, p.Name))
 		}
