@@ -31,6 +31,9 @@ func (s *Server) answer(x *exchange) *failure {
 	if res.Source == specs.SourceKeys {
 		return s.answerKeys(x)
 	}
+	if f := s.unsupported(x); f != nil {
+		return f
+	}
 	ds := s.dataset(x.profile.Name)
 	c := ds.cols[res.Collection]
 	switch res.Action {
@@ -41,53 +44,15 @@ func (s *Server) answer(x *exchange) *failure {
 		if f != nil {
 			return f
 		}
+		if len(res.View) > 0 {
+			s.respond(x, viewOf(rec, successSchema(x.profile, x.op), res.View))
+			return nil
+		}
 		s.respondItem(x, c, rec)
 	case specs.ActionCreate:
-		body, f := x.jsonBody()
-		if f != nil {
-			return f
-		}
-		// Generated outside the data lock: a large schema must not stall other requests.
-		item := ds.generate(c.schema)
-		overlay(item, body, c.schema)
-		ds.mu.Lock()
-		ds.genMu.Lock()
-		uniqueID(ds.gen, c, item)
-		ds.genMu.Unlock()
-		rec, err := ds.record(item)
-		if err == nil {
-			c.add(rec)
-		}
-		ds.mu.Unlock()
-		if err != nil {
-			return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
-		}
-		s.respondItem(x, c, rec)
+		return s.create(x, ds, c)
 	case specs.ActionUpdate:
-		body, f := x.jsonBody()
-		if f != nil {
-			return f
-		}
-		ds.mu.Lock()
-		i, old := c.find(s.idParam(x))
-		var rec *record
-		var err error
-		if old != nil {
-			item := maps.Clone(old.fields)
-			overlay(item, body, c.schema)
-			item[c.idField] = old.fields[c.idField] // the body cannot move an item
-			if rec, err = ds.record(item); err == nil {
-				c.replace(i, rec)
-			}
-		}
-		ds.mu.Unlock()
-		switch {
-		case old == nil:
-			return s.notFound(x)
-		case err != nil:
-			return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
-		}
-		s.respondItem(x, c, rec)
+		return s.update(x, ds, c)
 	case specs.ActionDelete:
 		ds.mu.Lock()
 		i, rec := c.find(s.idParam(x))
@@ -98,13 +63,17 @@ func (s *Server) answer(x *exchange) *failure {
 		if rec == nil {
 			return s.notFound(x)
 		}
+		if resp := x.info.success; resp != nil && resp.Schema != nil {
+			s.respond(x, s.documented(x)) // OpManager's deleteAlarm: {"result":{"message":…}}
+			return nil
+		}
 		s.respond(x, nil)
 	default: // action, assign, unassign on data: the item must exist; the body is the operation's own
-		rec, f := s.item(x, ds, c)
+		rec, f := s.act(x, ds, c)
 		if f != nil {
 			return f
 		}
-		body := s.generated(x)
+		body := s.documented(x)
 		if m, ok := body.(map[string]any); ok {
 			if _, has := m[res.ID]; has {
 				m[res.ID] = rec.fields[res.Field]
@@ -113,6 +82,117 @@ func (s *Server) answer(x *exchange) *failure {
 		s.respond(x, body)
 	}
 	return nil
+}
+
+// create stores a new item: generated from the collection's schema, then
+// the body's fields, the body schema's defaults for what the body leaves
+// out, and what the operation sets. It answers the item, or the
+// operation's own answer when that is not the item.
+func (s *Server) create(x *exchange, ds *dataset, c *collection) *failure {
+	res := x.op.Resource
+	body, f := x.jsonBody()
+	if f != nil {
+		return f
+	}
+	// Generated outside the data lock: a large schema must not stall other requests.
+	item := ds.generate(c.schema)
+	overlay(item, body, c.schema)
+	if x.op.Body != nil {
+		applyDefaults(item, body, x.op.Body.Schema, c.schema)
+	}
+	if f := s.applySets(x, item, s.now()); f != nil {
+		return f
+	}
+	ds.mu.Lock()
+	if f := checkRefs(ds, c, item, fromRequest(res, body)); f != nil {
+		ds.mu.Unlock()
+		return f
+	}
+	ds.genMu.Lock()
+	uniqueID(ds.gen, c, item)
+	ds.genMu.Unlock()
+	rec, err := ds.record(item)
+	if err == nil {
+		c.add(rec)
+	}
+	ds.mu.Unlock()
+	if err != nil {
+		return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+	}
+	if !answersItem(successSchema(x.profile, x.op), c.schema) {
+		s.respond(x, s.documented(x))
+		return nil
+	}
+	s.respondItem(x, c, rec)
+	return nil
+}
+
+// update overlays the body and the operation's sets on an existing item.
+func (s *Server) update(x *exchange, ds *dataset, c *collection) *failure {
+	res := x.op.Resource
+	body, f := x.jsonBody()
+	if f != nil {
+		return f
+	}
+	now := s.now()
+	ds.mu.Lock()
+	i, old := c.find(s.idParam(x))
+	if old == nil {
+		ds.mu.Unlock()
+		return s.notFound(x)
+	}
+	item := maps.Clone(old.fields)
+	overlay(item, body, c.schema)
+	if f := s.applySets(x, item, now); f != nil {
+		ds.mu.Unlock()
+		return f
+	}
+	item[c.idField] = old.fields[c.idField] // the body cannot move an item
+	if f := checkRefs(ds, c, item, fromRequest(res, body)); f != nil {
+		ds.mu.Unlock()
+		return f
+	}
+	rec, err := ds.record(item)
+	if err == nil {
+		c.replace(i, rec)
+	}
+	ds.mu.Unlock()
+	if err != nil {
+		return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+	}
+	s.respondItem(x, c, rec)
+	return nil
+}
+
+// act runs an action on the item the request names: the item must exist,
+// and what the operation sets (acknowledged by whom, cleared when) is
+// written on it, as a new record so that stored encodings stay true.
+func (s *Server) act(x *exchange, ds *dataset, c *collection) (*record, *failure) {
+	res := x.op.Resource
+	if len(res.Sets) == 0 || x.faults.has(devActionEffectLost) {
+		return s.item(x, ds, c)
+	}
+	now := s.now()
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	i, old := c.find(s.idParam(x))
+	if old == nil {
+		return nil, s.notFound(x)
+	}
+	item := maps.Clone(old.fields)
+	if f := s.applySets(x, item, now); f != nil {
+		return nil, f
+	}
+	item[c.idField] = old.fields[c.idField]
+	if f := checkRefs(ds, c, item, fromRequest(res, nil)); f != nil {
+		return nil, f
+	}
+	rec, err := ds.record(item)
+	if err != nil {
+		return nil, fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+	}
+	c.replace(i, rec)
+	return rec, nil
 }
 
 // listRecords answers a list of data items: those the caller may see, a page
@@ -143,6 +223,11 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 			out, _ := appendJSON(dst, odata.Project(items[i].fields, selected))
 			return out
 		})
+	}
+	if sch := itemSchema(x.profile, x.op); sch != nil && sch != c.schema && closes(sch) && ds.links == "" {
+		// The list shows part of a richer stored item (a record schema):
+		// each item's projection, encoded once and cached on the record.
+		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].view(sch)...) })
 	}
 	if ds.links == "" {
 		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].json...) })

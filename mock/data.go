@@ -3,7 +3,6 @@ package mock
 import (
 	"fmt"
 	"hash/fnv"
-	"sort"
 	"sync"
 
 	"github.com/opsconform/opsconform/fixtures"
@@ -55,13 +54,17 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 	}
 	schemas := map[string]*base.Schema{}
 	idFields := map[string]string{}
+	named := map[string]string{} // a field a list or create names, for collections without a by-id operation
 	for _, op := range p.Operations {
 		r := op.Resource
 		if r == nil || r.Source != specs.SourceData {
 			continue
 		}
-		if r.Action == specs.ActionGet || r.Action == specs.ActionDelete || r.Action == specs.ActionUpdate {
+		switch {
+		case r.Action == specs.ActionGet || r.Action == specs.ActionDelete || r.Action == specs.ActionUpdate || r.Action == specs.ActionDo && r.ID != "":
 			idFields[r.Collection] = r.Field
+		case r.Field != "" && r.Field != "id":
+			named[r.Collection] = r.Field
 		}
 		// A list's items are the collection's canonical shape; a get may be a
 		// projection (OpsMerge's agent status), so it only fills in when no list exists.
@@ -79,11 +82,12 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			return nil, fmt.Errorf("fixtures: %s: collection %q is not used by any operation of the spec", p.Name, name)
 		}
 	}
-	names := make([]string, 0, len(schemas))
-	for n := range schemas {
-		names = append(names, n)
+	// Collections are filled after those their items refer to, so that a
+	// generated alarm can name a device that exists.
+	names, err := refOrder(p.Name, schemas)
+	if err != nil {
+		return nil, err
 	}
-	sort.Strings(names)
 	for _, name := range names {
 		s := schemas[name]
 		if s == nil {
@@ -93,6 +97,9 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			return nil, fmt.Errorf("mock: %s: no operation of collection %q has a JSON item schema to generate from", p.Name, name)
 		}
 		idField := idFields[name]
+		if idField == "" {
+			idField = named[name]
+		}
 		if idField == "" {
 			idField = "id"
 		}
@@ -145,8 +152,14 @@ func (ds *dataset) fill(profile string, c *collection) error {
 	c.unique = u
 	for i, it := range fix.Items {
 		item := asMap(g.value(s, "", false, 0))
+		pickRef(g, ds, s, item)
+		given := make([]string, 0, len(it))
 		for k, v := range it {
 			item[k] = jsonShape(v)
+			given = append(given, k)
+		}
+		if f := checkRefs(ds, c, item, given); f != nil {
+			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s", profile, name, i, f.message)
 		}
 		if f, ok := u.claim(item); !ok {
 			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", profile, name, i, f, fmt.Sprint(item[f]))
@@ -163,6 +176,7 @@ func (ds *dataset) fill(profile string, c *collection) error {
 	}
 	for len(c.items) < count {
 		item := asMap(g.value(s, "", len(c.items) == 0, 0))
+		pickRef(g, ds, s, item)
 		if f, ok := u.assign(g, item, ""); !ok {
 			if len(c.items) > 0 && fix.Count == 0 {
 				return nil // as many distinct items as the schema allows

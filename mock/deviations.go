@@ -141,6 +141,10 @@ const (
 	devRateLimitHeadersOnlyOn429
 	devRateLimitOutlivesRetryAfter
 
+	// State that follows writes, and lists that narrow.
+	devActionEffectLost
+	devFilterIgnored
+
 	devCount
 )
 
@@ -358,6 +362,10 @@ var deviations = func() []deviationSpec {
 		{devRemainingConstant, "remaining-constant", "never decreases X-RateLimit-Remaining", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitHeadersOnlyOn429, "rate-limit-headers-only-on-429", "sends the X-RateLimit-* headers only on the 429", []string{"RATE-001"}, xRateLimit},
 		{devRateLimitOutlivesRetryAfter, "rate-limit-outlives-retry-after", "keeps refusing after the Retry-After it sent", []string{"RATE-004"}, rateLimited},
+
+		// State that follows writes, and lists that narrow.
+		{devActionEffectLost, "action-effect-lost", "answers an action (acknowledge, clear, reboot) with success but changes nothing", []string{"DATA-001"}, func(p *specs.Profile) bool { return len(p.UndoableActions()) > 0 }},
+		{devFilterIgnored, "filter-ignored", "accepts a list's documented filters and ignores them, answering every item", []string{"DATA-002"}, func(p *specs.Profile) bool { return len(p.FilteredLists()) > 0 }},
 	}
 	out := make([]deviationSpec, devCount)
 	for _, d := range list {

@@ -90,15 +90,23 @@ type xDigest struct {
 }
 
 type xResource struct {
-	Collection string            `yaml:"collection"`
-	Action     string            `yaml:"action"`
-	ID         string            `yaml:"id"`
-	Field      string            `yaml:"field"`
-	Parent     string            `yaml:"parent"`
-	Items      string            `yaml:"items"`
-	Source     string            `yaml:"source"`
-	Visible    string            `yaml:"visible"`
-	Filters    map[string]string `yaml:"filters"`
+	Collection string    `yaml:"collection"`
+	Action     string    `yaml:"action"`
+	ID         string    `yaml:"id"`
+	Field      string    `yaml:"field"`
+	Parent     string    `yaml:"parent"`
+	Items      string    `yaml:"items"`
+	Source     string    `yaml:"source"`
+	Visible    string    `yaml:"visible"`
+	Filters    yaml.Node `yaml:"filters"`
+	Sets       yaml.Node `yaml:"sets"`
+	Sort       *struct {
+		By    string `yaml:"by"`
+		Order string `yaml:"order"`
+	} `yaml:"sort"`
+	Unsupported []string          `yaml:"unsupported"`
+	View        map[string]string `yaml:"view"`
+	Record      string            `yaml:"record"`
 }
 
 type xQuery struct {
@@ -570,10 +578,7 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		if err := l.decode(where+".x-opsconform-resource", n, &x); err != nil {
 			return err
 		}
-		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
-		if len(x.Filters) > 0 && r.Action != ActionList {
-			return l.errorf(child(n, "filters"), "%s.x-opsconform-resource.filters: only for list", where)
-		}
+		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent, Items: x.Items, Source: Source(x.Source), node: n, record: x.Record}
 		if r.Source != SourceData && r.Source != SourceKeys {
 			return l.errorf(child(n, "source"), "%s.x-opsconform-resource.source: unknown value %q (want keys, or leave it out for data)", where, x.Source)
 		}
@@ -613,6 +618,12 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		}
 		if r.Parent != "" && o.Param("path", r.Parent) == nil {
 			return l.errorf(child(n, "parent"), "%s.x-opsconform-resource.parent: the operation has no path parameter %q", where, r.Parent)
+		}
+		if err := l.resourceState(where+".x-opsconform-resource", n, &x, r, o); err != nil {
+			return err
+		}
+		if x.Record != "" && r.Source != SourceData {
+			return l.errorf(child(n, "record"), "%s.x-opsconform-resource.record: only on the mock's data, not source: %s", where, r.Source)
 		}
 		if r.Field == "" {
 			r.Field = "id"

@@ -1,0 +1,300 @@
+package mock
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/opsconform/opsconform/mock/gen"
+	"github.com/opsconform/opsconform/specs"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
+)
+
+// State that follows writes: what a create, update or action writes on its
+// item beyond the request body (the body schema's defaults, the sets the
+// spec declares, with the mock's clock and the caller), the references an
+// item must keep true, and the views a get answers with. EXTENSIONS.md
+// documents the declarations.
+
+// applyDefaults gives item the default of every property of the request
+// body's schema that the body leaves out and the item's schema knows: a
+// ticket created without a priority gets the documented default, not a
+// generated value.
+func applyDefaults(item, body map[string]any, bodySchema, itemSchema *base.Schema) {
+	if bodySchema == nil || bodySchema.Properties == nil {
+		return
+	}
+	for name, proxy := range bodySchema.Properties.FromOldest() {
+		if _, given := body[name]; given {
+			continue
+		}
+		ps := specs.SchemaOf(proxy)
+		if ps == nil || ps.Default == nil || property(itemSchema, name) == nil {
+			continue
+		}
+		item[name] = gen.Decode(ps.Default)
+	}
+}
+
+// caller is the $user of a write: the key's owner, else the key itself.
+func caller(x *exchange) string {
+	if x.auth == nil {
+		return ""
+	}
+	if x.auth.Owner != nil && x.auth.Owner.ID != "" {
+		return x.auth.Owner.ID
+	}
+	return x.auth.Key.ID
+}
+
+// applySets writes the operation's declared sets on item, at now. A
+// parameter that does not read as its field's type is the client's mistake.
+func (s *Server) applySets(x *exchange, item map[string]any, now time.Time) *failure {
+	res := x.op.Resource
+	if len(res.Sets) == 0 {
+		return nil
+	}
+	user := caller(x)
+	param := func(name string) (string, bool) {
+		if v, ok := x.params[name]; ok {
+			return v, true
+		}
+		q := x.queryValues()
+		v, ok := q[name]
+		if !ok || len(v) == 0 {
+			return "", false
+		}
+		return v[0], true
+	}
+	for _, a := range res.Sets {
+		v, err := a.Resolve(now, user, param)
+		if err != nil {
+			f := fail(specs.InvalidParameter, "%s: %v.", a.Param, err)
+			f.params = []string{a.Param}
+			return f
+		}
+		item[a.Field] = v
+	}
+	return nil
+}
+
+// fromRequest are the item fields a write took from the request: the
+// body's and those its sets read from parameters. Only these are checked
+// against the references they make; the rest the mock made itself.
+func fromRequest(res *specs.Resource, body map[string]any) []string {
+	fields := slices.Collect(maps.Keys(body))
+	for _, a := range res.Sets {
+		if a.Token == specs.TokenParam {
+			fields = append(fields, a.Field)
+		}
+	}
+	slices.Sort(fields)
+	return slices.Compact(fields)
+}
+
+// checkRefs answers 404 when a field the request gave names an item that
+// does not exist (a note for an alarm that is not there). The caller holds
+// the dataset's lock.
+func checkRefs(ds *dataset, c *collection, item map[string]any, fields []string) *failure {
+	for _, f := range fields {
+		coll, field, ok := specs.Ref(property(c.schema, f))
+		if !ok {
+			continue
+		}
+		target := ds.cols[coll]
+		if target == nil || !target.holds(field, item[f]) {
+			return fail(specs.NotFound, "No %s has %s %q.", singular(coll), field, fmt.Sprint(item[f]))
+		}
+	}
+	return nil
+}
+
+// holds reports whether an item of c has value in field. The id field is
+// looked up in the index; any other field is searched.
+func (c *collection) holds(field string, value any) bool {
+	want := fmt.Sprint(value)
+	if field == c.idField {
+		return c.has(want)
+	}
+	for _, rec := range c.items {
+		if fmt.Sprint(rec.fields[field]) == want {
+			return true
+		}
+	}
+	return false
+}
+
+// unsupported refuses a request that carries a parameter the vendor
+// documents and the mock does not apply: 400 naming it, never silently
+// ignored.
+func (s *Server) unsupported(x *exchange) *failure {
+	res := x.op.Resource
+	if res == nil {
+		return nil
+	}
+	for _, name := range res.Unsupported {
+		_, inQuery := x.queryValues()[name]
+		if inQuery || x.r.Header.Get(name) != "" {
+			f := fail(specs.InvalidParameter, "%s is documented by the vendor but not supported by opsconform's mock of %s; leave it out.", name, x.op.ID)
+			f.params = []string{name}
+			return f
+		}
+	}
+	return nil
+}
+
+// answersItem reports whether an operation's answer is the item it wrote
+// (a created ticket) rather than an answer of its own (OpManager's
+// {"result":{"message":…}} for a note added): the item's own schema, or a
+// schema whose every property the item has.
+func answersItem(answer, item *base.Schema) bool {
+	if answer == nil || answer == item || answer.Properties == nil {
+		return true
+	}
+	for name := range answer.Properties.KeysFromOldest() {
+		if property(item, name) == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// documented is an operation's own answer: the success response's example
+// (inside the success envelope), when it fits the schema, else a value
+// generated from the schema.
+func (s *Server) documented(x *exchange) any {
+	resp := x.info.success
+	if resp != nil && resp.Media != nil {
+		if ex := mediaExample(resp); ex != nil {
+			if inner, ok := ex.(map[string]any); ok && x.profile.Envelope.Success != "" && envelopeProperty(x.profile, resp.Schema) != nil {
+				ex = inner[x.profile.Envelope.Success]
+			}
+			if x.profile.CheckValue(successSchema(x.profile, x.op), specs.ToClient, ex) == nil {
+				return ex
+			}
+		}
+	}
+	return s.generated(x)
+}
+
+// viewOf is a record as a get with a view answers it: each answer field
+// from the item field the view maps it to (else its own name), written as
+// the answer's schema types it (a number where the answer has a string
+// says "5").
+func viewOf(rec *record, answer *base.Schema, view map[string]string) map[string]any {
+	out := map[string]any{}
+	if answer == nil || answer.Properties == nil {
+		return out
+	}
+	for name, proxy := range answer.Properties.FromOldest() {
+		from := name
+		if f, ok := view[name]; ok {
+			from = f
+		}
+		v, ok := rec.fields[from]
+		if !ok {
+			continue
+		}
+		out[name] = coerce(v, specs.SchemaOf(proxy))
+	}
+	return out
+}
+
+// coerce writes a scalar as s types it: a number or boolean as a string
+// where s is a string, a numeric string as a number where s is one. Other
+// values are kept.
+func coerce(v any, s *base.Schema) any {
+	if s == nil {
+		return v
+	}
+	switch schemaType(s) {
+	case "string":
+		switch n := v.(type) {
+		case string:
+			return n
+		case float64, int64, int, bool, json.Number:
+			return fmt.Sprint(n)
+		}
+	case "integer", "number", "boolean":
+		if str, ok := v.(string); ok {
+			if parsed, err := specs.ParamValue(s, str); err == nil {
+				return parsed
+			}
+		}
+	}
+	return v
+}
+
+// pickRef gives a generated item's reference fields values that name
+// existing items of the collections they refer to, drawn with g so the
+// same seed gives the same data.
+func pickRef(g *generator, ds *dataset, s *base.Schema, item map[string]any) {
+	if s == nil || s.Properties == nil {
+		return
+	}
+	for name, proxy := range s.Properties.FromOldest() {
+		coll, field, ok := specs.Ref(specs.SchemaOf(proxy))
+		if !ok {
+			continue
+		}
+		target := ds.cols[coll]
+		if target == nil || len(target.items) == 0 {
+			continue
+		}
+		rec := target.items[g.plain.Faker().IntN(len(target.items))]
+		item[name] = rec.fields[field]
+	}
+}
+
+// refOrder orders a profile's collections so that every collection comes
+// after those its items refer to, alphabetically otherwise. A cycle is an
+// error: no fixture could satisfy it.
+func refOrder(profile string, schemas map[string]*base.Schema) ([]string, error) {
+	names := slices.Sorted(maps.Keys(schemas))
+	deps := map[string][]string{}
+	for _, n := range names {
+		s := schemas[n]
+		if s == nil || s.Properties == nil {
+			continue
+		}
+		for name, proxy := range s.Properties.FromOldest() {
+			if coll, _, ok := specs.Ref(specs.SchemaOf(proxy)); ok {
+				if _, known := schemas[coll]; !known {
+					return nil, fmt.Errorf("mock: %s: collection %s: %s refers to collection %s, which no operation serves", profile, n, name, coll)
+				}
+				if coll != n {
+					deps[n] = append(deps[n], coll)
+				}
+			}
+		}
+	}
+	var out []string
+	state := map[string]int{} // 1 visiting, 2 done
+	var visit func(n string, path []string) error
+	visit = func(n string, path []string) error {
+		switch state[n] {
+		case 1:
+			return fmt.Errorf("mock: %s: collections refer to each other in a cycle: %s", profile, strings.Join(append(path, n), " → "))
+		case 2:
+			return nil
+		}
+		state[n] = 1
+		for _, d := range deps[n] {
+			if err := visit(d, append(path, n)); err != nil {
+				return err
+			}
+		}
+		state[n] = 2
+		out = append(out, n)
+		return nil
+	}
+	for _, n := range names {
+		if err := visit(n, nil); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
