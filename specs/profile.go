@@ -73,7 +73,7 @@ var LifecycleEvents = []string{"revoke", "expire", "disable", "regenerate", "del
 func (p *Profile) Documents(event string) bool { return slicesContain(p.Lifecycle, event) }
 
 // CitationGroups are the requirement groups a profile may cite its documentation for.
-var CitationGroups = []string{"auth", "lifecycle", "envelope", "pagination", "rate-limits", "schema", "stability"}
+var CitationGroups = []string{"auth", "lifecycle", "envelope", "pagination", "rate-limits", "schema", "stability", "data"}
 
 // Cite is where group's requirements are written: the profile's citation,
 // or its source document, or the spec itself.
