@@ -97,6 +97,7 @@ func (s *Server) create(x *exchange, ds *dataset, c *collection) *failure {
 	// Generated outside the data lock: a large schema must not stall other requests.
 	item := ds.generate(c.schema)
 	overlay(item, body, c.schema)
+	ds.pointCreated(c, item, body)
 	if x.op.Body != nil {
 		applyDefaults(item, body, x.op.Body.Schema, c.schema)
 	}

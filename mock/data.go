@@ -3,6 +3,8 @@ package mock
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/opsconform/opsconform/fixtures"
@@ -22,6 +24,24 @@ type dataset struct {
 	gen   *generator   // for items created by requests
 	cols  map[string]*collection
 	links string // the field items carry their own link in (MongoDB's links); "" when none
+	// refs are each collection's properties that name items of another
+	// collection (x-opsconform-ref); written once when the dataset is built.
+	refs    map[string][]refField
+	created uint64 // items created by requests, for drawing their references; guarded by genMu
+}
+
+// pointCreated makes a created item's references name existing items,
+// keeping those the request body gives (see pointRefs). The caller must not
+// hold the dataset's lock.
+func (ds *dataset) pointCreated(c *collection, item, body map[string]any) {
+	if len(ds.refs[c.name]) == 0 {
+		return
+	}
+	ds.genMu.Lock()
+	ds.created++
+	n := ds.created
+	ds.genMu.Unlock()
+	ds.pointRefs(c, item, body, refRand(c.seed^0x6372656174656421, int(n)))
 }
 
 // generate makes a fresh item of schema for a create.
@@ -48,7 +68,7 @@ func profileSeed(seed int64, profile string) uint64 {
 // fixture items first, generated items after, in sorted collection order so
 // that the same seed gives byte-identical data.
 func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, error) {
-	ds := &dataset{gen: newGenerator(profileSeed(seed, p.Name) + 1), cols: map[string]*collection{}}
+	ds := &dataset{gen: newGenerator(profileSeed(seed, p.Name) + 1), cols: map[string]*collection{}, refs: map[string][]refField{}}
 	if p.Pagination != nil {
 		ds.links = p.Pagination.Response.Links
 	}
@@ -82,11 +102,17 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			return nil, fmt.Errorf("fixtures: %s: collection %q is not used by any operation of the spec", p.Name, name)
 		}
 	}
-	// Collections are filled after those their items refer to, so that a
-	// generated alarm can name a device that exists.
-	names, err := refOrder(p.Name, schemas)
+	names := make([]string, 0, len(schemas))
+	for n := range schemas {
+		names = append(names, n)
+		if rf := refFields(schemas[n]); len(rf) > 0 {
+			ds.refs[n] = rf
+		}
+	}
+	// Sorted, each collection after those its items point into.
+	names, err := fillOrder(names, schemas)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("mock: %s: %v", p.Name, err)
 	}
 	for _, name := range names {
 		s := schemas[name]
@@ -152,13 +178,11 @@ func (ds *dataset) fill(profile string, c *collection) error {
 	c.unique = u
 	for i, it := range fix.Items {
 		item := asMap(g.value(s, "", false, 0))
-		pickRef(g, ds, s, item)
-		given := make([]string, 0, len(it))
 		for k, v := range it {
 			item[k] = jsonShape(v)
-			given = append(given, k)
 		}
-		if f := checkRefs(ds, c, item, given); f != nil {
+		ds.pointRefs(c, item, it, refRand(c.seed, len(c.items)))
+		if f := checkRefs(ds, c, item, slices.Collect(maps.Keys(it))); f != nil {
 			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s", profile, name, i, f.message)
 		}
 		if f, ok := u.claim(item); !ok {
@@ -176,7 +200,7 @@ func (ds *dataset) fill(profile string, c *collection) error {
 	}
 	for len(c.items) < count {
 		item := asMap(g.value(s, "", len(c.items) == 0, 0))
-		pickRef(g, ds, s, item)
+		ds.pointRefs(c, item, nil, refRand(c.seed, len(c.items)))
 		if f, ok := u.assign(g, item, ""); !ok {
 			if len(c.items) > 0 && fix.Count == 0 {
 				return nil // as many distinct items as the schema allows

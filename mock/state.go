@@ -96,35 +96,41 @@ func fromRequest(res *specs.Resource, body map[string]any) []string {
 }
 
 // checkRefs answers 404 when a field the request gave names an item that
-// does not exist (a note for an alarm that is not there). The caller holds
-// the dataset's lock.
+// does not exist (a note for an alarm that is not there): a reference
+// (x-opsconform-ref) holds when any collection it may point into has an
+// item with that id. Fixture items are checked the same way when the mock
+// starts. The caller holds the dataset's lock or builds the dataset.
 func checkRefs(ds *dataset, c *collection, item map[string]any, fields []string) *failure {
 	for _, f := range fields {
-		coll, field, ok := specs.Ref(property(c.schema, f))
-		if !ok {
+		refs, err := specs.Refs(property(c.schema, f))
+		if err != nil || len(refs) == 0 {
 			continue
 		}
-		target := ds.cols[coll]
-		if target == nil || !target.holds(field, item[f]) {
-			return fail(specs.NotFound, "No %s has %s %q.", singular(coll), field, fmt.Sprint(item[f]))
+		found := false
+		var names []string
+		for _, r := range refs {
+			names = append(names, singular(r.Collection))
+			if t := ds.cols[r.Collection]; t != nil && t.has(fmt.Sprint(item[f])) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return fail(specs.NotFound, "No %s has %s %q.", strings.Join(names, " or "), refIDField(ds, refs), fmt.Sprint(item[f]))
 		}
 	}
 	return nil
 }
 
-// holds reports whether an item of c has value in field. The id field is
-// looked up in the index; any other field is searched.
-func (c *collection) holds(field string, value any) bool {
-	want := fmt.Sprint(value)
-	if field == c.idField {
-		return c.has(want)
-	}
-	for _, rec := range c.items {
-		if fmt.Sprint(rec.fields[field]) == want {
-			return true
+// refIDField is the id field of the first collection refs point into that
+// the dataset has, for messages.
+func refIDField(ds *dataset, refs []specs.Ref) string {
+	for _, r := range refs {
+		if t := ds.cols[r.Collection]; t != nil {
+			return t.idField
 		}
 	}
-	return false
+	return "id"
 }
 
 // unsupported refuses a request that carries a parameter the vendor
@@ -226,75 +232,4 @@ func coerce(v any, s *base.Schema) any {
 		}
 	}
 	return v
-}
-
-// pickRef gives a generated item's reference fields values that name
-// existing items of the collections they refer to, drawn with g so the
-// same seed gives the same data.
-func pickRef(g *generator, ds *dataset, s *base.Schema, item map[string]any) {
-	if s == nil || s.Properties == nil {
-		return
-	}
-	for name, proxy := range s.Properties.FromOldest() {
-		coll, field, ok := specs.Ref(specs.SchemaOf(proxy))
-		if !ok {
-			continue
-		}
-		target := ds.cols[coll]
-		if target == nil || len(target.items) == 0 {
-			continue
-		}
-		rec := target.items[g.plain.Faker().IntN(len(target.items))]
-		item[name] = rec.fields[field]
-	}
-}
-
-// refOrder orders a profile's collections so that every collection comes
-// after those its items refer to, alphabetically otherwise. A cycle is an
-// error: no fixture could satisfy it.
-func refOrder(profile string, schemas map[string]*base.Schema) ([]string, error) {
-	names := slices.Sorted(maps.Keys(schemas))
-	deps := map[string][]string{}
-	for _, n := range names {
-		s := schemas[n]
-		if s == nil || s.Properties == nil {
-			continue
-		}
-		for name, proxy := range s.Properties.FromOldest() {
-			if coll, _, ok := specs.Ref(specs.SchemaOf(proxy)); ok {
-				if _, known := schemas[coll]; !known {
-					return nil, fmt.Errorf("mock: %s: collection %s: %s refers to collection %s, which no operation serves", profile, n, name, coll)
-				}
-				if coll != n {
-					deps[n] = append(deps[n], coll)
-				}
-			}
-		}
-	}
-	var out []string
-	state := map[string]int{} // 1 visiting, 2 done
-	var visit func(n string, path []string) error
-	visit = func(n string, path []string) error {
-		switch state[n] {
-		case 1:
-			return fmt.Errorf("mock: %s: collections refer to each other in a cycle: %s", profile, strings.Join(append(path, n), " → "))
-		case 2:
-			return nil
-		}
-		state[n] = 1
-		for _, d := range deps[n] {
-			if err := visit(d, append(path, n)); err != nil {
-				return err
-			}
-		}
-		state[n] = 2
-		out = append(out, n)
-		return nil
-	}
-	for _, n := range names {
-		if err := visit(n, nil); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }

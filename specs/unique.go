@@ -3,11 +3,9 @@ package specs
 import (
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
-	"go.yaml.in/yaml/v4"
 )
 
 // UniqueExtension marks a schema property whose value identifies its item
@@ -16,25 +14,8 @@ import (
 // creates (numbers counting up); see EXTENSIONS.md.
 const UniqueExtension = "x-opsconform-unique"
 
-// RefExtension marks a schema property whose value names an item of
-// another collection (an alarm's device): "COLLECTION.FIELD". See Ref.
-const RefExtension = "x-opsconform-ref"
-
 // schemaExtensions are the x-opsconform-* extensions a schema may carry.
 var schemaExtensions = []string{UniqueExtension, RefExtension}
-
-// Ref is the collection and item field that s's value names, when s is
-// marked x-opsconform-ref (checked when the spec loads).
-func Ref(s *base.Schema) (collection, field string, ok bool) {
-	if s == nil || s.Extensions == nil {
-		return "", "", false
-	}
-	n, has := s.Extensions.Get(RefExtension)
-	if !has || n == nil {
-		return "", "", false
-	}
-	return strings.Cut(n.Value, ".")
-}
 
 // Unique reports whether s is marked x-opsconform-unique: true.
 func Unique(s *base.Schema) bool {
@@ -47,7 +28,8 @@ func Unique(s *base.Schema) bool {
 
 // schemaExtensions checks every schema the profile can reach (components
 // and each operation's bodies) for x-opsconform-* extensions that do not
-// belong on a schema and x-opsconform-unique values that are not booleans.
+// belong on a schema, x-opsconform-unique values that are not booleans and
+// x-opsconform-ref values that name no collection of the profile.
 func (l *loader) schemaExtensions(p *Profile, m *v3.Document) error {
 	seen := map[*base.Schema]bool{}
 	var walk func(where string, s *base.Schema) error
@@ -63,7 +45,7 @@ func (l *loader) schemaExtensions(p *Profile, m *v3.Document) error {
 			if n, ok := s.Extensions.Get(UniqueExtension); ok && (n == nil || n.Tag != "!!bool") {
 				return l.errorf(n, "%s.%s: want true or false", where, UniqueExtension)
 			}
-			if n, ok := s.Extensions.Get(RefExtension); ok {
+			if n, ok := s.Extensions.Get(RefExtension); ok && n != nil {
 				if err := l.checkRef(p, where, n); err != nil {
 					return err
 				}
@@ -113,40 +95,6 @@ func (l *loader) schemaExtensions(p *Profile, m *v3.Document) error {
 				return err
 			}
 		}
-	}
-	return nil
-}
-
-// checkRef checks an x-opsconform-ref: a COLLECTION.FIELD whose collection
-// is one of the profile's data collections and whose field its items have.
-func (l *loader) checkRef(p *Profile, where string, n *yaml.Node) error {
-	if n == nil || n.Kind != yaml.ScalarNode || n.Tag != "!!str" {
-		return l.errorf(n, "%s.%s: want COLLECTION.FIELD, a string", where, RefExtension)
-	}
-	coll, field, ok := strings.Cut(n.Value, ".")
-	if !ok || coll == "" || field == "" {
-		return l.errorf(n, "%s.%s: %q is not COLLECTION.FIELD", where, RefExtension, n.Value)
-	}
-	var item *base.Schema
-	var known []string
-	for _, op := range p.Operations {
-		r := op.Resource
-		if r == nil || r.Source != SourceData {
-			continue
-		}
-		if !slicesContain(known, r.Collection) {
-			known = append(known, r.Collection)
-		}
-		if r.Collection == coll && r.Item != nil {
-			item = r.Item
-		}
-	}
-	if !slicesContain(known, coll) {
-		sort.Strings(known)
-		return l.errorf(n, "%s.%s: no operation serves a collection %q (have: %s)", where, RefExtension, coll, strings.Join(known, ", "))
-	}
-	if propertySchema(item, field) == nil {
-		return l.errorf(n, "%s.%s: the %s item has no property %q (have: %s)", where, RefExtension, coll, field, strings.Join(propertyNames(item), ", "))
 	}
 	return nil
 }

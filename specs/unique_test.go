@@ -36,7 +36,10 @@ func TestUniqueMarksInTheEmbeddedSpecs(t *testing.T) {
 func TestSchemaExtensionsChecked(t *testing.T) {
 	tests := []struct{ name, prop, want string }{
 		{"not a boolean", "{type: integer, x-opsconform-unique: yes please}", "components.schemas.Item.properties.n.x-opsconform-unique: want true or false"},
-		{"unknown extension", "{type: integer, x-opsconform-uniq: true}", "unknown extension x-opsconform-uniq (known here: x-opsconform-unique)"},
+		{"unknown extension", "{type: integer, x-opsconform-uniq: true}", "unknown extension x-opsconform-uniq (known here: x-opsconform-unique, x-opsconform-ref)"},
+		{"ref to no collection", "{type: string, x-opsconform-ref: employees}", `properties.n.x-opsconform-ref: no operation keeps a collection "employees"`},
+		{"ref of another form", "{type: string, x-opsconform-ref: {collection: employees}}", "x-opsconform-ref: want a collection name or a list of {collection, with}"},
+		{"ref list without a collection", "{type: string, x-opsconform-ref: [{with: {a: b}}]}", "x-opsconform-ref: [0].collection: missing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
