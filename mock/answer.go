@@ -58,6 +58,7 @@ func (s *Server) answer(x *exchange) *failure {
 		i, rec := c.find(s.idParam(x))
 		if rec != nil {
 			c.remove(i)
+			cascade(ds, c, fmt.Sprint(rec.fields[c.idField]))
 		}
 		ds.mu.Unlock()
 		if rec == nil {

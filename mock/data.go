@@ -229,6 +229,12 @@ func asMap(v any) map[string]any {
 // collection has no item with it, then the collection's other identifying
 // properties (the next incident number). The caller holds the dataset's lock.
 func uniqueID(g *generator, c *collection, item map[string]any) bool {
+	if c.unique != nil && c.unique.counted[c.idField] {
+		// An integer id is a number the server hands out: the next one
+		// (getAnnotation's noteID), not a generated value.
+		_, ok := c.unique.assign(g, item, "")
+		return ok
+	}
 	if !uniqueField(g, c.schema, c.idField, item, c.has) {
 		return false
 	}

@@ -133,6 +133,36 @@ func refIDField(ds *dataset, refs []specs.Ref) string {
 	return "id"
 }
 
+// cascade removes the items that refer to a deleted one and to nothing
+// else (an alarm's notes go with it), so that no reference is left dangling.
+// The caller holds the dataset's lock.
+func cascade(ds *dataset, deleted *collection, id string) {
+	for _, name := range slices.Sorted(maps.Keys(ds.cols)) {
+		c := ds.cols[name]
+		for _, rf := range refFields(c.schema) {
+			if !slices.ContainsFunc(rf.refs, func(r specs.Ref) bool { return r.Collection == deleted.name }) {
+				continue
+			}
+			for i := len(c.items) - 1; i >= 0; i-- {
+				if v, ok := c.items[i].fields[rf.field]; ok && fmt.Sprint(v) == id && !refHeld(ds, rf, v) {
+					c.remove(i)
+				}
+			}
+		}
+	}
+}
+
+// refHeld reports whether a reference's value still names an item of any
+// collection it may point into.
+func refHeld(ds *dataset, rf refField, v any) bool {
+	for _, r := range rf.refs {
+		if t := ds.cols[r.Collection]; t != nil && t.has(fmt.Sprint(v)) {
+			return true
+		}
+	}
+	return false
+}
+
 // unsupported refuses a request that carries a parameter the vendor
 // documents and the mock does not apply: 400 naming it, never silently
 // ignored.

@@ -178,9 +178,14 @@ func (l *loader) resourceState(where string, n *yaml.Node, x *xResource, r *Reso
 		}
 		r.Sort = &Sort{By: x.Sort.By, Order: x.Sort.Order}
 	}
+	// Unsupported parameters need not be declared (a v1 list refuses the
+	// paging parameters it does not take), but must not be ones the
+	// operation applies.
 	for _, prm := range x.Unsupported {
-		if o.Param("query", prm) == nil && o.Param("header", prm) == nil {
-			return l.errorf(child(n, "unsupported"), "%s.unsupported: the operation has no query or header parameter %q", where, prm)
+		_, filtered := r.Filters[prm]
+		if filtered || slices.ContainsFunc(r.Comparisons, func(c Comparison) bool { return c.Param == prm }) ||
+			r.Sort != nil && (r.Sort.By == prm || r.Sort.Order == prm) || prm == "" {
+			return l.errorf(child(n, "unsupported"), "%s.unsupported: %q is applied by this operation (a filter or sort), it cannot be unsupported too", where, prm)
 		}
 	}
 	r.Unsupported = x.Unsupported
