@@ -304,10 +304,10 @@ func (l *loader) collectionItem(p *Profile, m *v3.Document, name string, ops []*
 			}
 		}
 		if s == nil || schemaKind(s) != "object" || s.Properties == nil {
-			return nil, l.errorf(child(r.node, "record"), "%s.x-opsconform-resource.record: %q is not an object schema under components.schemas", op.ID, r.record)
+			return nil, l.errorf(child(r.node, "record"), "%s %s.x-opsconform-resource.record: %q is not an object schema under components.schemas", op.Method, op.Template, r.record)
 		}
 		if named != nil && r.record != namedAs {
-			return nil, l.errorf(child(r.node, "record"), "%s.x-opsconform-resource.record: %q, but another operation of collection %s names %q", op.ID, r.record, name, namedAs)
+			return nil, l.errorf(child(r.node, "record"), "%s %s.x-opsconform-resource.record: %q, but another operation of collection %s names %q", op.Method, op.Template, r.record, name, namedAs)
 		}
 		named, namedAs = s, r.record
 	}
@@ -373,7 +373,7 @@ func propertySchema(s *base.Schema, name string) *base.Schema {
 // against the collection's item schema.
 func (l *loader) checkState(p *Profile, op *Operation, item *base.Schema) error {
 	r := op.Resource
-	where := op.ID + ".x-opsconform-resource"
+	where := op.Method + " " + op.Template + ".x-opsconform-resource"
 	needItem := len(r.Sets) > 0 || len(r.Filters) > 0 || len(r.Comparisons) > 0 || len(r.View) > 0
 	if item == nil {
 		if needItem {
