@@ -364,9 +364,22 @@ func (s *Server) respond(x *exchange, body any) {
 		body = map[string]any{x.profile.Envelope.Success: body}
 	}
 	if x.faults.has(devSchemaExtraField) {
-		if m, ok := body.(map[string]any); ok {
-			body = maps.Clone(m)
-			body.(map[string]any)["_links"] = map[string]any{"self": x.r.URL.Path}
+		link := map[string]any{"self": x.r.URL.Path}
+		switch b := body.(type) {
+		case map[string]any:
+			body = maps.Clone(b)
+			body.(map[string]any)["_links"] = link
+		case []any: // a bare array (OpManager's listAlarms): every item gains the field
+			items := make([]any, len(b))
+			for i, it := range b {
+				if m, ok := it.(map[string]any); ok {
+					m = maps.Clone(m)
+					m["_links"] = link
+					it = m
+				}
+				items[i] = it
+			}
+			body = items
 		}
 	}
 	if x.faults.has(devSuccessNotJSON) {
