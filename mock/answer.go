@@ -220,6 +220,19 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 	if f != nil {
 		return f
 	}
+	if len(res.Counts) > 0 {
+		extra := map[string]any{}
+		for out, field := range res.Counts {
+			counts := map[string]int{}
+			for _, rec := range items {
+				if v, ok := rec.fields[field]; ok {
+					counts[fmt.Sprint(v)]++
+				}
+			}
+			extra[out] = counts
+		}
+		x.listExtra = extra
+	}
 	if selected != nil {
 		return s.list(x, len(items), func(dst []byte, i int) []byte {
 			out, _ := appendJSON(dst, odata.Project(items[i].fields, selected))
@@ -515,7 +528,9 @@ func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int)
 			n = min(total, 50)
 		}
 		if res.Items != "" {
-			s.respond(x, map[string]any{res.Items: render(0, n)})
+			body := map[string]any{res.Items: render(0, n)}
+			maps.Copy(body, x.listExtra)
+			s.respond(x, body)
 			return nil
 		}
 		s.respond(x, render(0, n))
@@ -531,6 +546,7 @@ func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int)
 	lo, hi := min(w.offset, total), min(w.offset+w.size, total)
 
 	body := maps.Clone(x.info.skeleton)
+	maps.Copy(body, x.listExtra)
 	fields := pg.Response
 	body[fields.Items] = render(lo, hi)
 	if fields.TotalItems != "" {

@@ -477,6 +477,16 @@ func TestOpManagerFixturesConsistent(t *testing.T) {
 			t.Errorf("interface %v: statusNum %v, interfaceStatus %v, statusStr %v", i["interfaceName"], n, i["interfaceStatus"], i["statusStr"])
 		}
 	}
+	for _, r := range cols["events"].items {
+		e := r.fields
+		d := devices[fmt.Sprint(e["deviceName"])]
+		if d == nil || e["displayname"] != d["displayName"] || e["category"] != d["category"] || !entities[fmt.Sprint(e["entity"])] {
+			t.Errorf("event %v: device %v (%v, %v) or alarm %v does not match", e["eventId"], e["deviceName"], e["displayname"], e["category"], e["entity"])
+		}
+		if n := fmt.Sprint(e["statusNum"]); e["statusStr"] != names[int64(n[0]-'0')] {
+			t.Errorf("event %v: statusNum %v, statusStr %v", e["eventId"], n, e["statusStr"])
+		}
+	}
 	for _, r := range cols["annotations"].items {
 		if !entities[fmt.Sprint(r.fields["entity"])] {
 			t.Errorf("note %v: no alarm %v", r.fields["noteID"], r.fields["entity"])
@@ -501,5 +511,90 @@ func TestDanglingFixtureReferenceRefused(t *testing.T) {
 	_, err = New(Options{Profiles: []*specs.Profile{profileNamed(t, "opmanager")}, Fixtures: fstest.MapFS{"opmanager.yaml": {Data: []byte(broken)}}})
 	if err == nil || !strings.Contains(err.Error(), "alarms") || !strings.Contains(err.Error(), "no-such-device") || !strings.Contains(err.Error(), "items[0]") {
 		t.Errorf("err = %v, want one naming the alarm item and the device", err)
+	}
+}
+
+// TestListEventsAsTheVendorDocumentsIt: the event list shows each event in
+// the vendor's fields only (the device, entity and type its filters read
+// stay inside), counts the listed events by severity, and its filters keep
+// exactly the matching events.
+func TestListEventsAsTheVendorDocumentsIt(t *testing.T) {
+	h := newHarness(t)
+	p := profileNamed(t, "opmanager")
+	hdr, _ := fixtureCredentials(t, p, "full")
+	type answer struct {
+		SeverityVsCount map[string]int
+		List            []map[string]any
+	}
+	read := func(query string) answer {
+		t.Helper()
+		status, _, body := h.do("GET", "/api/json/events/listEvents"+query, hdr, "")
+		if status != 200 {
+			t.Fatalf("listEvents%s: %d %s", query, status, body)
+		}
+		return decodeJSON[answer](t, body)
+	}
+	all := read("")
+	records := h.srv.dataset("opmanager").cols["events"].items
+	if len(all.List) != len(records) || len(all.List) < 20 {
+		t.Fatalf("listEvents lists %d events of %d", len(all.List), len(records))
+	}
+	fields := []string{"category", "displayname", "modTimeLong", "statusNum", "statusStr", "text"}
+	for _, e := range all.List {
+		var got []string
+		for k := range e {
+			got = append(got, k)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, fields) {
+			t.Fatalf("an event shows %v, want the vendor's %v", got, fields)
+		}
+	}
+	total := 0
+	for name, n := range all.SeverityVsCount {
+		total += n
+		count := 0
+		for _, e := range all.List {
+			if e["statusStr"] == name {
+				count++
+			}
+		}
+		if count != n {
+			t.Errorf("severityVsCount says %d %s, the list has %d", n, name, count)
+		}
+	}
+	if total != len(all.List) {
+		t.Errorf("severityVsCount counts %d of %d events", total, len(all.List))
+	}
+	hidden := func(field, value string) int {
+		n := 0
+		for _, r := range records {
+			if fmt.Sprint(r.fields[field]) == value {
+				n++
+			}
+		}
+		return n
+	}
+	for _, tc := range []struct{ query, field, value string }{
+		{"?deviceName=db-prod-01", "deviceName", "db-prod-01"},
+		{"?entity=10241_CPUUtilization", "entity", "10241_CPUUtilization"},
+		{"?eventType=Status%20Poll", "eventType", "Status Poll"},
+		{"?severity=2", "statusNum", "2"},
+		{"?category=Router", "category", "Router"},
+	} {
+		got := read(tc.query)
+		if want := hidden(tc.field, tc.value); len(got.List) != want || want == 0 {
+			t.Errorf("listEvents%s: %d events, %d have %s %s", tc.query, len(got.List), want, tc.field, tc.value)
+		}
+		sum := 0
+		for _, n := range got.SeverityVsCount {
+			sum += n
+		}
+		if sum != len(got.List) {
+			t.Errorf("listEvents%s: severityVsCount counts %d of %d", tc.query, sum, len(got.List))
+		}
+	}
+	if status, _, body := h.do("GET", "/api/json/events/listEvents?period=Today", hdr, ""); status != 400 || !strings.Contains(string(body), "period") {
+		t.Errorf("period: %d %s, want 400 naming it", status, body)
 	}
 }

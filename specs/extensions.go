@@ -107,6 +107,7 @@ type xResource struct {
 	Unsupported []string          `yaml:"unsupported"`
 	View        map[string]string `yaml:"view"`
 	Record      string            `yaml:"record"`
+	Counts      map[string]string `yaml:"counts"`
 }
 
 type xQuery struct {

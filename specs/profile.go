@@ -473,6 +473,10 @@ type Resource struct {
 	// View maps fields of the operation's answer to the item fields they
 	// show, where the answer calls them by other names.
 	View map[string]string
+	// Counts maps fields of a list's answer to the item field whose values
+	// they count over the listed items (OpManager's listEvents
+	// severityVsCount: {"Critical": 2, …}).
+	Counts map[string]string
 	// Item is the schema of one stored item of the collection: the one the
 	// spec names with record, else the list's item schema, else the get's.
 	// For collections inferred from REST conventions, inferResources sets it.

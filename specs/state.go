@@ -208,6 +208,10 @@ func (l *loader) resourceState(where string, n *yaml.Node, x *xResource, r *Reso
 			r.Sets = append(r.Sets, a)
 		}
 	}
+	if len(x.Counts) > 0 && (r.Action != ActionList || r.Items == "" && !o.Paginated) {
+		return l.errorf(child(n, "counts"), "%s.counts: only for a list whose answer is an object (items, or paginated)", where)
+	}
+	r.Counts = x.Counts
 	if len(x.View) > 0 && r.Action != ActionGet {
 		return l.errorf(child(n, "view"), "%s.view: only for get", where)
 	}
@@ -374,7 +378,7 @@ func propertySchema(s *base.Schema, name string) *base.Schema {
 func (l *loader) checkState(p *Profile, op *Operation, item *base.Schema) error {
 	r := op.Resource
 	where := op.Method + " " + op.Template + ".x-opsconform-resource"
-	needItem := len(r.Sets) > 0 || len(r.Filters) > 0 || len(r.Comparisons) > 0 || len(r.View) > 0
+	needItem := len(r.Sets) > 0 || len(r.Filters) > 0 || len(r.Comparisons) > 0 || len(r.View) > 0 || len(r.Counts) > 0
 	if item == nil {
 		if needItem {
 			return l.errorf(r.node, "%s: collection %s has no item schema (no list or get answers one; name one with record)", where, r.Collection)
@@ -437,6 +441,15 @@ func (l *loader) checkState(p *Profile, op *Operation, item *base.Schema) error 
 			if err := p.CheckValue(s, ToClient, a.Value); err != nil {
 				return l.errorf(child(r.node, "sets", a.Field), "%s.sets.%s: %s does not fit the field's schema: %v", where, a.Field, valueWord(a.Value), err)
 			}
+		}
+	}
+	for _, out := range sortedKeys(r.Counts) {
+		cs := propertySchema(p.answerSchema(op), out)
+		if cs == nil || schemaKind(cs) != "object" {
+			return l.errorf(child(r.node, "counts"), "%s.counts: the answer has no object property %q", where, out)
+		}
+		if _, err := field(r.Counts[out], "counts"); err != nil {
+			return err
 		}
 	}
 	if len(r.View) > 0 {
