@@ -157,6 +157,7 @@ func TestStateDeclarationsRefused(t *testing.T) {
 		{"view of an unknown answer field", okList, okCreate, okAction, "{collection: tickets, action: get, id: id, view: {ticket: id}}", `view: the answer has no property "ticket"`},
 		{"view of an unknown item field", okList, okCreate, okAction, "{collection: tickets, action: get, id: id, view: {state: phase}}", `the tickets item has no property "phase"`},
 		{"view on a list", "{collection: tickets, action: list, view: {status: status}}", okCreate, okAction, okGet, "view: only for get"},
+		{"counts on a bare array", "{collection: tickets, action: list, counts: {byStatus: status}}", okCreate, okAction, okGet, "counts: only for a list whose answer is an object"},
 		{"record of no schema", "{collection: tickets, action: list, record: TicketRecord}", okCreate, okAction, okGet, `record: "TicketRecord" is not an object schema under components.schemas`},
 	}
 	for _, tt := range tests {
