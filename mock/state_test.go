@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -596,5 +597,58 @@ func TestListEventsAsTheVendorDocumentsIt(t *testing.T) {
 	}
 	if status, _, body := h.do("GET", "/api/json/events/listEvents?period=Today", hdr, ""); status != 400 || !strings.Contains(string(body), "period") {
 		t.Errorf("period: %d %s, want 400 naming it", status, body)
+	}
+}
+
+// TestPlainSpecCreatesApplyDefaults: a create on a plain OpenAPI file's
+// collection gives what the body leaves out the body schema's default too.
+func TestPlainSpecCreatesApplyDefaults(t *testing.T) {
+	p, err := specs.Load("things.yaml", []byte(`openapi: 3.1.0
+info: {title: Things, version: "1"}
+paths:
+  /things:
+    get:
+      responses:
+        "200": {description: ok, content: {application/json: {schema: {type: array, items: {$ref: "#/components/schemas/Thing"}}}}}
+    post:
+      requestBody:
+        content: {application/json: {schema: {$ref: "#/components/schemas/NewThing"}}}
+      responses:
+        "201": {description: ok, content: {application/json: {schema: {$ref: "#/components/schemas/Thing"}}}}
+components:
+  schemas:
+    Thing:
+      type: object
+      properties:
+        id: {type: integer}
+        name: {type: string}
+        status: {type: string, enum: [active, retired, draft]}
+        size: {type: integer}
+    NewThing:
+      type: object
+      required: [name]
+      properties:
+        name: {type: string}
+        status: {type: string, enum: [active, retired, draft], default: draft}
+        size: {type: integer, default: 3}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := New(Options{Profiles: []*specs.Profile{p}, Seed: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := httptest.NewServer(srv)
+	t.Cleanup(hs.Close)
+	for _, tc := range []struct {
+		body, status string
+		size         float64
+	}{{`{"name":"a"}`, "draft", 3}, {`{"name":"b","status":"active","size":9}`, "active", 9}} {
+		got, body := call(t, http.DefaultClient, "POST", hs.URL+"/things", http.Header{"Content-Type": {"application/json"}}, tc.body)
+		thing := decodeJSON[map[string]any](t, []byte(body))
+		if got != 201 || thing["status"] != tc.status || thing["size"] != tc.size {
+			t.Errorf("create %s: %d %s, want status %s and size %v", tc.body, got, body, tc.status, tc.size)
+		}
 	}
 }
