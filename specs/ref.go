@@ -61,7 +61,7 @@ func decodeRefs(n *yaml.Node) ([]Ref, error) {
 			if x.Collection == "" {
 				return nil, fmt.Errorf("[%d].collection: missing", i)
 			}
-			out = append(out, Ref{Collection: x.Collection, With: x.With})
+			out = append(out, Ref(x))
 		}
 		return out, nil
 	}
