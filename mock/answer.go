@@ -239,7 +239,7 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 			return out
 		})
 	}
-	if sch := itemSchema(x.profile, x.op); sch != nil && sch != c.schema && closes(sch) && ds.links == "" {
+	if sch := x.info.listView; sch != nil && ds.links == "" {
 		// The list shows part of a richer stored item (a record schema):
 		// each item's projection, encoded once and cached on the record.
 		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].view(sch)...) })
