@@ -37,6 +37,9 @@ func (s *Server) answer(x *exchange) *failure {
 	case specs.SourceAccessList:
 		return s.answerAccessList(x)
 	}
+	if f := s.unsupported(x); f != nil {
+		return f
+	}
 	ds := s.dataset(x.profile.Name)
 	c := ds.cols[res.Collection]
 	switch res.Action {
@@ -47,71 +50,37 @@ func (s *Server) answer(x *exchange) *failure {
 		if f != nil {
 			return f
 		}
+		if len(res.View) > 0 {
+			s.respond(x, viewOf(rec, successSchema(x.profile, x.op), res.View))
+			return nil
+		}
 		s.respondItem(x, c, rec)
 	case specs.ActionCreate:
-		body, f := x.jsonBody()
-		if f != nil {
-			return f
-		}
-		// Generated outside the data lock: a large schema must not stall other requests.
-		item := ds.generate(c.schema)
-		overlay(item, body, c.schema)
-		ds.pointCreated(c, item, body)
-		ds.mu.Lock()
-		ds.genMu.Lock()
-		uniqueID(ds.gen, c, item)
-		ds.genMu.Unlock()
-		rec, err := ds.record(item)
-		if err == nil {
-			c.add(rec)
-		}
-		ds.mu.Unlock()
-		if err != nil {
-			return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
-		}
-		s.respondItem(x, c, rec)
+		return s.create(x, ds, c)
 	case specs.ActionUpdate:
-		body, f := x.jsonBody()
-		if f != nil {
-			return f
-		}
-		ds.mu.Lock()
-		i, old := s.find(x, c)
-		var rec *record
-		var err error
-		if old != nil {
-			item := maps.Clone(old.fields)
-			overlay(item, body, c.schema)
-			item[c.idField] = old.fields[c.idField] // the body cannot move an item
-			if rec, err = ds.record(item); err == nil && !x.faults.has(devUpdateNotStored) {
-				c.replace(i, rec)
-			}
-		}
-		ds.mu.Unlock()
-		switch {
-		case old == nil:
-			return s.notFound(x)
-		case err != nil:
-			return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
-		}
-		s.respondItem(x, c, rec)
+		return s.update(x, ds, c)
 	case specs.ActionDelete:
 		ds.mu.Lock()
 		i, rec := s.find(x, c)
 		if rec != nil {
 			c.remove(i)
+			cascade(ds, c, fmt.Sprint(rec.fields[c.idField]))
 		}
 		ds.mu.Unlock()
 		if rec == nil {
 			return s.notFound(x)
 		}
+		if resp := x.info.success; resp != nil && resp.Schema != nil {
+			s.respond(x, s.documented(x)) // OpManager's deleteAlarm: {"result":{"message":…}}
+			return nil
+		}
 		s.respond(x, nil)
 	default: // action, assign, unassign on data: the item must exist; the body is the operation's own
-		rec, f := s.item(x, ds, c)
+		rec, f := s.act(x, ds, c)
 		if f != nil {
 			return f
 		}
-		body := s.generated(x)
+		body := s.documented(x)
 		if m, ok := body.(map[string]any); ok {
 			if _, has := m[res.ID]; has {
 				m[res.ID] = rec.fields[res.Field]
@@ -120,6 +89,118 @@ func (s *Server) answer(x *exchange) *failure {
 		s.respond(x, body)
 	}
 	return nil
+}
+
+// create stores a new item: generated from the collection's schema, then
+// the body's fields, the body schema's defaults for what the body leaves
+// out, and what the operation sets. It answers the item, or the
+// operation's own answer when that is not the item.
+func (s *Server) create(x *exchange, ds *dataset, c *collection) *failure {
+	res := x.op.Resource
+	body, f := x.jsonBody()
+	if f != nil {
+		return f
+	}
+	// Generated outside the data lock: a large schema must not stall other requests.
+	item := ds.generate(c.schema)
+	overlay(item, body, c.schema)
+	ds.pointCreated(c, item, body)
+	if x.op.Body != nil {
+		applyDefaults(item, body, x.op.Body.Schema, c.schema)
+	}
+	if f := s.applySets(x, item, s.now()); f != nil {
+		return f
+	}
+	ds.mu.Lock()
+	if f := checkRefs(ds, c, item, fromRequest(res, body)); f != nil {
+		ds.mu.Unlock()
+		return f
+	}
+	ds.genMu.Lock()
+	uniqueID(ds.gen, c, item)
+	ds.genMu.Unlock()
+	rec, err := ds.record(item)
+	if err == nil {
+		c.add(rec)
+	}
+	ds.mu.Unlock()
+	if err != nil {
+		return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+	}
+	if !answersItem(successSchema(x.profile, x.op), c.schema) {
+		s.respond(x, s.documented(x))
+		return nil
+	}
+	s.respondItem(x, c, rec)
+	return nil
+}
+
+// update overlays the body and the operation's sets on an existing item.
+func (s *Server) update(x *exchange, ds *dataset, c *collection) *failure {
+	res := x.op.Resource
+	body, f := x.jsonBody()
+	if f != nil {
+		return f
+	}
+	now := s.now()
+	ds.mu.Lock()
+	i, old := s.find(x, c)
+	if old == nil {
+		ds.mu.Unlock()
+		return s.notFound(x)
+	}
+	item := maps.Clone(old.fields)
+	overlay(item, body, c.schema)
+	if f := s.applySets(x, item, now); f != nil {
+		ds.mu.Unlock()
+		return f
+	}
+	item[c.idField] = old.fields[c.idField] // the body cannot move an item
+	if f := checkRefs(ds, c, item, fromRequest(res, body)); f != nil {
+		ds.mu.Unlock()
+		return f
+	}
+	rec, err := ds.record(item)
+	if err == nil && !x.faults.has(devUpdateNotStored) {
+		c.replace(i, rec)
+	}
+	ds.mu.Unlock()
+	if err != nil {
+		return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+	}
+	s.respondItem(x, c, rec)
+	return nil
+}
+
+// act runs an action on the item the request names: the item must exist,
+// and what the operation sets (acknowledged by whom, cleared when) is
+// written on it, as a new record so that stored encodings stay true.
+func (s *Server) act(x *exchange, ds *dataset, c *collection) (*record, *failure) {
+	res := x.op.Resource
+	if len(res.Sets) == 0 || x.faults.has(devActionEffectLost) {
+		return s.item(x, ds, c)
+	}
+	now := s.now()
+	ds.mu.Lock()
+	defer ds.mu.Unlock()
+	i, old := c.find(s.idParam(x))
+	if old == nil {
+		return nil, s.notFound(x)
+	}
+	item := maps.Clone(old.fields)
+	if f := s.applySets(x, item, now); f != nil {
+		return nil, f
+	}
+	item[c.idField] = old.fields[c.idField]
+	if f := checkRefs(ds, c, item, fromRequest(res, nil)); f != nil {
+		return nil, f
+	}
+	rec, err := ds.record(item)
+	if err != nil {
+		return nil, fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
+	}
+	c.replace(i, rec)
+	return rec, nil
 }
 
 // listRecords answers a list of data items: those the caller may see, a page
@@ -145,6 +226,19 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 	if f != nil {
 		return f
 	}
+	if len(res.Counts) > 0 {
+		extra := map[string]any{}
+		for out, field := range res.Counts {
+			counts := map[string]int{}
+			for _, rec := range items {
+				if v, ok := rec.fields[field]; ok {
+					counts[fmt.Sprint(v)]++
+				}
+			}
+			extra[out] = counts
+		}
+		x.listExtra = extra
+	}
 	if selected != nil {
 		return s.list(x, len(items), func(dst []byte, i int) []byte {
 			out, _ := appendJSON(dst, odata.Project(items[i].fields, selected))
@@ -163,6 +257,11 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 			out, _ := appendJSON(dst, m)
 			return out
 		})
+	}
+	if sch := x.info.listView; sch != nil && ds.links == "" {
+		// The list shows part of a richer stored item (a record schema):
+		// each item's projection, encoded once and cached on the record.
+		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].view(sch)...) })
 	}
 	if ds.links == "" {
 		return s.list(x, len(items), func(dst []byte, i int) []byte { return append(dst, items[i].json...) })
@@ -339,9 +438,22 @@ func (s *Server) respond(x *exchange, body any) {
 		body = map[string]any{x.profile.Envelope.Success: body}
 	}
 	if x.faults.has(devSchemaExtraField) {
-		if m, ok := body.(map[string]any); ok {
-			body = maps.Clone(m)
-			body.(map[string]any)["_links"] = map[string]any{"self": x.r.URL.Path}
+		link := map[string]any{"self": x.r.URL.Path}
+		switch b := body.(type) {
+		case map[string]any:
+			body = maps.Clone(b)
+			body.(map[string]any)["_links"] = link
+		case []any: // a bare array (OpManager's listAlarms): every item gains the field
+			items := make([]any, len(b))
+			for i, it := range b {
+				if m, ok := it.(map[string]any); ok {
+					m = maps.Clone(m)
+					m["_links"] = link
+					it = m
+				}
+				items[i] = it
+			}
+			body = items
 		}
 	}
 	if x.faults.has(devSuccessNotJSON) {
@@ -477,7 +589,9 @@ func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int)
 			n = min(total, 50)
 		}
 		if res.Items != "" {
-			s.respond(x, map[string]any{res.Items: render(0, n)})
+			body := map[string]any{res.Items: render(0, n)}
+			maps.Copy(body, x.listExtra)
+			s.respond(x, body)
 			return nil
 		}
 		s.respond(x, render(0, n))
@@ -493,6 +607,7 @@ func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int)
 	lo, hi := min(w.offset, total), min(w.offset+w.size, total)
 
 	body := maps.Clone(x.info.skeleton)
+	maps.Copy(body, x.listExtra)
 	fields := pg.Response
 	body[fields.Items] = render(lo, hi)
 	if fields.TotalItems != "" {

@@ -3,6 +3,8 @@ package mock
 import (
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/opsconform/opsconform/fixtures"
@@ -72,16 +74,20 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 	}
 	schemas := map[string]*base.Schema{}
 	idFields := map[string]string{}
+	named := map[string]string{} // a field a list or create names, for collections without a by-id operation
 	for _, op := range p.Operations {
 		r := op.Resource
 		if r == nil || r.Source != specs.SourceData {
 			continue
 		}
-		// The first operation to name an item's field decides the id field;
-		// others that match another one (a project by name) look items up by scan.
-		if idFields[r.Collection] == "" && (r.Action == specs.ActionGet || r.Action == specs.ActionDelete || r.Action == specs.ActionUpdate ||
-			r.Action == specs.ActionList && r.Field != "id") {
+		switch {
+		case idFields[r.Collection] != "":
+			// The first operation to name an item's field decides the id field;
+			// others that match another one (a project by name) look items up by scan.
+		case r.Action == specs.ActionGet || r.Action == specs.ActionDelete || r.Action == specs.ActionUpdate || r.Action == specs.ActionDo && r.ID != "":
 			idFields[r.Collection] = r.Field
+		case r.Field != "" && r.Field != "id":
+			named[r.Collection] = r.Field
 		}
 		// A list's items are the collection's canonical shape; a get may be a
 		// projection (OpsMerge's agent status), so it only fills in when no list exists.
@@ -120,6 +126,9 @@ func buildDataset(p *specs.Profile, set *fixtures.Set, seed int64) (*dataset, er
 			return nil, fmt.Errorf("mock: %s: no operation of collection %q has a JSON item schema to generate from", p.Name, name)
 		}
 		idField := idFields[name]
+		if idField == "" {
+			idField = named[name]
+		}
 		if idField == "" {
 			idField = "id"
 		}
@@ -179,6 +188,9 @@ func (ds *dataset) fill(profile string, c *collection) error {
 			}
 		}
 		ds.pointRefs(c, item, it, refRand(c.seed, len(c.items)))
+		if f := checkRefs(ds, c, item, slices.Collect(maps.Keys(it))); f != nil {
+			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s", profile, name, i, f.message)
+		}
 		if f, ok := u.claim(item); !ok {
 			return fmt.Errorf("fixtures: %s: collection %s: items[%d]: %s %q is used twice", profile, name, i, f, fmt.Sprint(item[f]))
 		}
@@ -223,6 +235,12 @@ func asMap(v any) map[string]any {
 // collection has no item with it, then the collection's other identifying
 // properties (the next incident number). The caller holds the dataset's lock.
 func uniqueID(g *generator, c *collection, item map[string]any) bool {
+	if c.unique != nil && c.unique.counted[c.idField] {
+		// An integer id is a number the server hands out: the next one
+		// (getAnnotation's noteID), not a generated value.
+		_, ok := c.unique.assign(g, item, "")
+		return ok
+	}
 	if !uniqueField(g, c.schema, c.idField, item, c.has) {
 		return false
 	}

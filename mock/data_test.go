@@ -466,6 +466,19 @@ func (h *harness) pathFor(t *testing.T, p *specs.Profile, op *specs.Operation) s
 			params[r.ID] = fmt.Sprint(c.items[0].fields[r.Field]) // the first items are the fixtures' own, which the full key may see
 		}
 	}
+	for _, prm := range op.Params {
+		if _, ok := params[prm.Name]; ok || !prm.Required {
+			continue
+		}
+		// A required parameter that names an item of another collection
+		// (getAnnotation's and addNotes' entity): that collection's first item.
+		params[prm.Name] = "a value a client would send"
+		for _, c := range h.srv.dataset(p.Name).cols {
+			if c.idField == prm.Name && len(c.items) > 0 {
+				params[prm.Name] = fmt.Sprint(c.items[0].fields[c.idField])
+			}
+		}
+	}
 	path := op.Path
 	var q []string
 	for _, prm := range op.Params {

@@ -33,6 +33,8 @@ type exchange struct {
 	queryErr error      // why the query string is malformed; the pairs before the mistake are in query
 	faults   *activeFaults
 
+	listExtra map[string]any // fields a list's answer carries besides its items (counts over them)
+
 	status int // what was written, for the request log
 	// What the journal records beyond the request itself: why the request
 	// was refused (or answered otherwise than documented), the id of the key

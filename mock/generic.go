@@ -68,6 +68,9 @@ func (s *Server) answerGeneric(x *exchange) *failure {
 		g := gen.New(gen.Seed(s.opts.Seed, x.profile.Name, x.op.ID, strconv.FormatUint(s.creates.Add(1), 10)), gen.Options{})
 		item := asMap(g.Value(c.schema, ""))
 		overlay(item, body, c.schema)
+		if x.op.Body != nil {
+			applyDefaults(item, body, x.op.Body.Schema, c.schema) // what the body leaves out gets its documented default
+		}
 		given, clientID := body[c.idField]
 		ds.mu.Lock()
 		if !clientID || given == nil {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/opsconform/opsconform/specs"
+	"github.com/pb33f/libopenapi/datamodel/high/base"
 )
 
 // opInfo is what answering an operation needs from its spec, decoded once
@@ -15,6 +16,10 @@ type opInfo struct {
 	success  *specs.Response // the lowest documented 2xx
 	headers  http.Header     // sent with every answer: deprecation, documented example headers
 	skeleton map[string]any  // a list body's required example fields (OData's @odata.context)
+	// listView is the item schema of a list that shows part of a richer
+	// stored item (x-opsconform-resource record): each item's projection is
+	// served. nil when the list shows the stored items as they are.
+	listView *base.Schema
 
 	// params check the request's parameters without the full validator,
 	// when simpleParams says they can (see compileParams).
@@ -47,6 +52,11 @@ func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
 			}
 		}
 	}
+	if r := op.Resource; r != nil && r.Action == specs.ActionList && r.Source == specs.SourceData && r.Item != nil {
+		if sch := itemSchema(p, op); sch != nil && closes(sch) && !sameSchema(sch, r.Item) {
+			info.listView = sch
+		}
+	}
 	if sch := successSchema(p, op); sch != nil && sch.Properties != nil {
 		for name, proxy := range sch.Properties.FromOldest() {
 			ps := proxy.Schema()
@@ -61,4 +71,16 @@ func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
 		}
 	}
 	return info
+}
+
+// sameSchema reports whether two schemas say the same: one object, or two
+// renderings of one definition (each $ref of Device is a schema of its own).
+func sameSchema(a, b *base.Schema) bool {
+	if a == b {
+		return true
+	}
+	if a == nil || b == nil || a.GoLow() == nil || b.GoLow() == nil {
+		return false
+	}
+	return a.GoLow().Hash() == b.GoLow().Hash()
 }

@@ -1,11 +1,14 @@
 package mock
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/opsconform/opsconform/mock/odata"
 	"github.com/opsconform/opsconform/specs"
@@ -15,7 +18,8 @@ import (
 // parameter names must exist (a related-objects list of an unknown record is
 // 404), then the operation's documented equality filters (MongoDB's ?name=,
 // the organization in /orgs/{orgId}/groups, a related list's parent RecId in
-// the path; a dotted field reaches into objects and arrays), then the profile's OData
+// the path; a dotted field reaches into objects and arrays), then its comparisons (OpManager's fromTime and toTime) and
+// documented sort, then the profile's OData
 // options ($filter, $search, $orderby, $select). selected is the properties
 // $select keeps (nil for all). Options the mock cannot apply are a 400 that
 // names them, never silently ignored.
@@ -36,6 +40,8 @@ func (s *Server) query(x *exchange, c *collection, items []*record) (out []*reco
 				continue
 			}
 			want, ok = []string{v}, true
+		} else if x.faults.has(devFilterIgnored) {
+			continue
 		}
 		if !ok {
 			continue
@@ -48,6 +54,12 @@ func (s *Server) query(x *exchange, c *collection, items []*record) (out []*reco
 			}
 		}
 		out = kept
+	}
+	if out, f = s.compare(x, out); f != nil {
+		return nil, nil, f
+	}
+	if out, f = s.sortList(x, c, out); f != nil {
+		return nil, nil, f
 	}
 	if qo == nil || x.op.Param("query", qo.Filter) == nil && x.op.Param("query", qo.OrderBy) == nil &&
 		x.op.Param("query", qo.Select) == nil && x.op.Param("query", qo.Search) == nil {
@@ -170,4 +182,149 @@ func fieldHas(item map[string]any, path []string, want []string) bool {
 		return has && walk(next, path[1:])
 	}
 	return walk(item, path)
+}
+
+// that does not read as the filter documents is a 400 naming it.
+func (s *Server) compare(x *exchange, items []*record) ([]*record, *failure) {
+	res := x.op.Resource
+	if len(res.Comparisons) == 0 || x.faults.has(devFilterIgnored) {
+		return items, nil
+	}
+	q := x.queryValues()
+	for _, cmpf := range res.Comparisons {
+		raw, ok := q[cmpf.Param]
+		if !ok || len(raw) == 0 {
+			continue
+		}
+		bound, err := comparable(raw[0], cmpf.Layouts)
+		if err != nil {
+			f := fail(specs.InvalidParameter, "%s: %q is not a time like %s.", cmpf.Param, raw[0], strings.Join(cmpf.Patterns, " or "))
+			f.params = []string{cmpf.Param}
+			return nil, f
+		}
+		var kept []*record
+		for _, rec := range items {
+			v, has := rec.fields[cmpf.Field]
+			if !has {
+				continue
+			}
+			fv, err := comparable(v, nil)
+			if err != nil {
+				continue
+			}
+			c := compareValues(fv, bound)
+			if cmpf.Op == "lt" && c < 0 || cmpf.Op == "le" && c <= 0 || cmpf.Op == "gt" && c > 0 || cmpf.Op == "ge" && c >= 0 {
+				kept = append(kept, rec)
+			}
+		}
+		items = kept
+	}
+	return items, nil
+}
+
+// comparable reads a value for comparing: a time in one of layouts (as
+// epoch milliseconds), a date-time string, a number, else the text.
+func comparable(v any, layouts []string) (any, error) {
+	if len(layouts) > 0 {
+		str := strings.TrimSpace(fmt.Sprint(v))
+		for _, l := range layouts {
+			if t, err := time.ParseInLocation(l, str, time.UTC); err == nil {
+				return float64(t.UnixMilli()), nil
+			}
+		}
+		return nil, fmt.Errorf("not a time")
+	}
+	switch n := v.(type) {
+	case int:
+		return float64(n), nil
+	case int64:
+		return float64(n), nil
+	case float64:
+		return n, nil
+	case json.Number:
+		if f, err := n.Float64(); err == nil {
+			return f, nil
+		}
+		return n.String(), nil
+	case string:
+		if t, err := time.Parse(time.RFC3339, n); err == nil {
+			return float64(t.UnixMilli()), nil
+		}
+		if f, err := strconv.ParseFloat(n, 64); err == nil {
+			return f, nil
+		}
+		return n, nil
+	}
+	return fmt.Sprint(v), nil
+}
+
+// compareValues orders two comparable values: numbers by value, anything
+// else as text.
+func compareValues(a, b any) int {
+	fa, aok := a.(float64)
+	fb, bok := b.(float64)
+	if aok && bok {
+		return cmp.Compare(fa, fb)
+	}
+	return strings.Compare(fmt.Sprint(a), fmt.Sprint(b))
+}
+
+// sortList orders a list by the field its sort parameter names, ascending
+// unless the order parameter says desc. A field the items do not have or
+// an order other than asc and desc is a 400 naming the parameter.
+func (s *Server) sortList(x *exchange, c *collection, items []*record) ([]*record, *failure) {
+	srt := x.op.Resource.Sort
+	if srt == nil {
+		return items, nil
+	}
+	q := x.queryValues()
+	by := q.Get(srt.By)
+	order := ""
+	if srt.Order != "" {
+		order = strings.ToLower(strings.TrimSpace(q.Get(srt.Order)))
+	}
+	if by == "" {
+		if order != "" && order != "asc" && order != "desc" {
+			f := fail(specs.InvalidParameter, "%s must be asc or desc, not %q.", srt.Order, q.Get(srt.Order))
+			f.params = []string{srt.Order}
+			return nil, f
+		}
+		return items, nil
+	}
+	if property(c.schema, by) == nil {
+		f := fail(specs.InvalidParameter, "%s: the items have no field %q.", srt.By, by)
+		f.params = []string{srt.By}
+		return nil, f
+	}
+	desc := false
+	switch order {
+	case "", "asc":
+	case "desc":
+		desc = true
+	default:
+		f := fail(specs.InvalidParameter, "%s must be asc or desc, not %q.", srt.Order, q.Get(srt.Order))
+		f.params = []string{srt.Order}
+		return nil, f
+	}
+	out := slices.Clone(items)
+	slices.SortStableFunc(out, func(a, b *record) int {
+		av, aok := a.fields[by]
+		bv, bok := b.fields[by]
+		switch {
+		case !aok && !bok:
+			return 0
+		case !aok:
+			return 1 // items without the field last, whatever the order
+		case !bok:
+			return -1
+		}
+		ac, _ := comparable(av, nil)
+		bc, _ := comparable(bv, nil)
+		c := compareValues(ac, bc)
+		if desc {
+			c = -c
+		}
+		return c
+	})
+	return out, nil
 }

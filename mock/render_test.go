@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -96,6 +97,35 @@ func TestStoredEncodingsStayTrue(t *testing.T) {
 		t.Fatalf("action: %d %s", st, b)
 	}
 	assertEncodingsTrue(t, h, "after an action")
+	// Actions with sets replace the record; the list must show the new bytes.
+	for _, path := range []string{
+		"/api/json/alarm/clearAlarm?entity=10241_CPUUtilization",
+		"/api/json/alarm/addNotes?entity=10241_CPUUtilization&notes=" + url.QueryEscape(`fan <tray> & "PSU"`),
+	} {
+		if st, _, b := h.do("POST", path, oh, ""); st != 200 {
+			t.Fatalf("%s: %d %s", path, st, b)
+		}
+		assertEncodingsTrue(t, h, "after "+path)
+	}
+	_, _, listed := h.do("GET", "/api/json/alarm/listAlarms?entity=10241_CPUUtilization", oh, "")
+	if !strings.Contains(string(listed), `"numericSeverity":5`) || !strings.Contains(string(listed), `"who":"admin"`) {
+		t.Errorf("the list does not show what the actions set: %s", listed)
+	}
+	_, _, notes := h.do("GET", "/api/json/alarm/getAnnotation?entity=10241_CPUUtilization", oh, "")
+	if !strings.Contains(string(notes), `fan <tray> & \"PSU\"`) {
+		t.Errorf("the note list does not show the added note as encoding/json writes it: %s", notes)
+	}
+	if st, _, b := h.do("POST", "/api/json/alarm/deleteAlarm?entity=10241_CPUUtilization", oh, ""); st != 200 {
+		t.Fatalf("delete with its notes: %d %s", st, b)
+	}
+	assertEncodingsTrue(t, h, "after a delete that takes the alarm's notes")
+	om := profileNamed(t, "opsmerge")
+	omh, _ := fixtureCredentials(t, om, "full")
+	clientID := fmt.Sprint(h.srv.dataset("opsmerge").cols["clients"].items[0].fields["id"])
+	if st, _, b := h.do("POST", "/api/v1/tickets", omh, `{"subject":"<b>bold</b> & co","clientId":"`+clientID+`"}`); st != 201 {
+		t.Fatalf("create with defaults and sets: %d %s", st, b)
+	}
+	assertEncodingsTrue(t, h, "after a create with defaults and sets")
 
 	// A key update must show in the next list: the cached views follow the store.
 	mdb := profileNamed(t, "mongodb-opsmanager")

@@ -93,17 +93,27 @@ type xDigest struct {
 }
 
 type xResource struct {
-	Collection       string            `yaml:"collection"`
-	Action           string            `yaml:"action"`
-	ID               string            `yaml:"id"`
-	Field            string            `yaml:"field"`
-	Parent           string            `yaml:"parent"`
-	ParentCollection string            `yaml:"parentCollection"`
-	Key              string            `yaml:"key"`
-	Items            string            `yaml:"items"`
-	Source           string            `yaml:"source"`
-	Visible          string            `yaml:"visible"`
-	Filters          map[string]string `yaml:"filters"`
+	Collection string `yaml:"collection"`
+	Action     string `yaml:"action"`
+	ID         string `yaml:"id"`
+	Field      string `yaml:"field"`
+	Parent     string `yaml:"parent"`
+	// ParentCollection and Key: see Resource.
+	ParentCollection string    `yaml:"parentCollection"`
+	Key              string    `yaml:"key"`
+	Items            string    `yaml:"items"`
+	Source           string    `yaml:"source"`
+	Visible          string    `yaml:"visible"`
+	Filters          yaml.Node `yaml:"filters"`
+	Sets             yaml.Node `yaml:"sets"`
+	Sort             *struct {
+		By    string `yaml:"by"`
+		Order string `yaml:"order"`
+	} `yaml:"sort"`
+	Unsupported []string          `yaml:"unsupported"`
+	View        map[string]string `yaml:"view"`
+	Record      string            `yaml:"record"`
+	Counts      map[string]string `yaml:"counts"`
 }
 
 type xQuery struct {
@@ -623,15 +633,7 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 			return err
 		}
 		r := &Resource{Collection: x.Collection, Action: Action(x.Action), ID: x.ID, Field: x.Field, Parent: x.Parent,
-			ParentCollection: x.ParentCollection, Key: x.Key, Items: x.Items, Source: Source(x.Source), Filters: x.Filters}
-		if len(x.Filters) > 0 && r.Action != ActionList {
-			return l.errorf(child(n, "filters"), "%s.x-opsconform-resource.filters: only for list", where)
-		}
-		for _, param := range sortedKeys(x.Filters) {
-			if o.Param("query", param) == nil && o.Param("path", param) == nil {
-				return l.errorf(child(n, "filters", param), "%s.x-opsconform-resource.filters: the operation has no query or path parameter %q", where, param)
-			}
-		}
+			ParentCollection: x.ParentCollection, Key: x.Key, Items: x.Items, Source: Source(x.Source), node: n, record: x.Record}
 		if r.ParentCollection != "" && (r.Parent == "" || r.Action != ActionList || r.Source != SourceData) {
 			return l.errorf(child(n, "parentCollection"), "%s.x-opsconform-resource.parentCollection: only for a list of data with a parent parameter", where)
 		}
@@ -684,6 +686,12 @@ func (l *loader) operationExtensions(p *Profile, o *Operation, ext *orderedmap.M
 		}
 		if r.Parent != "" && o.Param("path", r.Parent) == nil {
 			return l.errorf(child(n, "parent"), "%s.x-opsconform-resource.parent: the operation has no path parameter %q", where, r.Parent)
+		}
+		if err := l.resourceState(where+".x-opsconform-resource", n, &x, r, o); err != nil {
+			return err
+		}
+		if x.Record != "" && r.Source != SourceData {
+			return l.errorf(child(n, "record"), "%s.x-opsconform-resource.record: only on the mock's data, not source: %s", where, r.Source)
 		}
 		if r.Field == "" {
 			r.Field = "id"

@@ -317,6 +317,9 @@ func (l *loader) profile(m *v3.Document) (*Profile, error) {
 	if !p.Extended {
 		inferResources(p)
 	}
+	if err := l.resolveResources(p, m); err != nil {
+		return nil, err
+	}
 	if p.Extended || l.marked {
 		// Only descriptions written for opsconform carry x-opsconform-* on
 		// schemas; walking every schema of a plain 13 MB spec would build

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -201,7 +202,7 @@ func TestPaginationModel(t *testing.T) {
 		paginated []string
 	}{
 		{"opmanager", StylePage, Bound{"page", 1, 1, 0}, Bound{}, Bound{"rows", 50, 1, 1000}, "", Clamp, Reject,
-			PageFields{Items: "rows", TotalItems: "records", TotalPages: "total", Page: "page"}, StopTotalPages, []string{"listDevicesV2"}},
+			PageFields{Items: "rows", TotalItems: "records", TotalPages: "total", Page: "page"}, StopTotalPages, []string{"listDevicesV2", "listInterfaces"}},
 		{"opsmerge", StylePage, Bound{"page", 1, 1, 0}, Bound{}, Bound{"per_page", 50, 1, 100}, "", Reject, Reject,
 			PageFields{Items: "items", TotalItems: "total", Page: "page"}, StopTotalItems, []string{"listAgents", "listClients", "listTickets"}},
 		{"mongodb-opsmanager", StylePage, Bound{"pageNum", 1, 1, 0}, Bound{}, Bound{"itemsPerPage", 100, 1, 500}, "includeCount", Reject, Reject,
@@ -249,7 +250,7 @@ func TestRateLimitModel(t *testing.T) {
 		opClass map[string]string // operation → class
 	}{
 		{"opmanager", HeadersNone, map[string]Limit{"read": {500, time.Minute}, "write": {100, time.Minute}},
-			map[string]string{"listDevicesV2": "read", "getAlarmDetails": "read", "acknowledgeAlarm": "write"}},
+			map[string]string{"listDevicesV2": "read", "alarmProperties": "read", "listInterfaces": "read", "acknowledgeAlarm": "write", "clearAlarm": "write", "addNotes": "write"}},
 		{"opsmerge", HeadersXRateLimit, map[string]Limit{"default": {300, time.Minute}},
 			map[string]string{"listAgents": "default", "createTicket": "default"}},
 		{"mongodb-opsmanager", HeadersNone, map[string]Limit{"default": {100, time.Minute}},
@@ -304,7 +305,33 @@ func TestPathsAndResources(t *testing.T) {
 		resource                  Resource
 	}{
 		{"opmanager", "getDeviceSummary", "GET", "/api/json/device/getDeviceSummary", Resource{Collection: "devices", Action: ActionGet, ID: "name", Field: "deviceName"}},
-		{"opmanager", "listDevicesV1", "GET", "/api/json/device/listDevices", Resource{Collection: "devices", Action: ActionList, Field: "id", Items: "devices"}},
+		{"opmanager", "listDevicesV1", "GET", "/api/json/device/listDevices", Resource{Collection: "devices", Action: ActionList, Field: "id", Items: "devices",
+			Filters: map[string]string{"category": "category", "type": "type", "vendor": "vendorName"}, Sort: &Sort{By: "sortByColumn", Order: "sortByType"},
+			Unsupported: []string{"severity", "app", "bvName", "protocol", "selectedVTypes", "groupName", "customFields", "getInterfaces", "page", "rows"}}},
+		{"opmanager", "listAlarms", "GET", "/api/json/alarm/listAlarms", Resource{Collection: "alarms", Action: ActionList, Field: "id",
+			Filters: map[string]string{"deviceName": "deviceName", "severity": "numericSeverity", "category": "category", "entity": "entity"},
+			Comparisons: []Comparison{
+				{Param: "fromTime", Field: "modTimeLong", Op: "ge", Layouts: []string{"2006-01-02 15:04:05", "2006-01-02"}, Patterns: []string{"yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"}},
+				{Param: "toTime", Field: "modTimeLong", Op: "le", Layouts: []string{"2006-01-02 15:04:05", "2006-01-02"}, Patterns: []string{"yyyy-MM-dd HH:mm:ss", "yyyy-MM-dd"}},
+			},
+			Unsupported: []string{"alertType"}}},
+		{"opmanager", "acknowledgeAlarm", "POST", "/api/json/alarm/acknowledgeAlarm", Resource{Collection: "alarms", Action: ActionDo, ID: "entity", Field: "entity",
+			Sets: []Assignment{{Field: "who", Token: TokenUser}}}},
+		{"opmanager", "clearAlarm", "POST", "/api/json/alarm/clearAlarm", Resource{Collection: "alarms", Action: ActionDo, ID: "entity", Field: "entity",
+			Sets: []Assignment{
+				{Field: "numericSeverity", Value: 5}, {Field: "severityString", Value: "Clear"}, {Field: "statusStr", Value: "Clear"},
+				{Field: "statusNum", Value: 5}, {Field: "status", Value: 5}, {Field: "severity", Value: "<img src='/images/devices/status5.gif'>&nbsp;Clear"},
+				{Field: "modTimeLong", Token: TokenNow, Millis: true},
+				{Field: "modTime", Token: TokenNow, Pattern: "d MMM yyyy hh:mm:ss a z", Layout: "2 Jan 2006 03:04:05 PM MST"},
+			}}},
+		{"opmanager", "addNotes", "POST", "/api/json/alarm/addNotes", Resource{Collection: "annotations", Action: ActionCreate, Field: "noteID",
+			Sets: []Assignment{
+				{Field: "entity", Token: TokenParam, Param: "entity"}, {Field: "notes", Token: TokenParam, Param: "notes"}, {Field: "who", Token: TokenUser},
+				{Field: "modTime", Token: TokenNow, Millis: true}, {Field: "modTimeStr", Token: TokenNow, Pattern: "d MMM yyyy hh:mm:ss a z", Layout: "2 Jan 2006 03:04:05 PM MST"},
+			}}},
+		{"opmanager", "getInterfaceSummary", "GET", "/api/json/device/getInterfaceSummary", Resource{Collection: "interfaces", Action: ActionGet, ID: "interfaceName", Field: "interfaceName",
+			View: map[string]string{"name": "interfaceName", "intfDisplayName": "interfaceDisplayName", "IntfIpaddress": "ipAddress", "adminState": "adminStatus",
+				"operState": "operStatus", "stringStatus": "statusStr", "status": "statusNum", "inSpeedDisplayValue": "inSpeed", "outSpeedDisplayValue": "outSpeed"}}},
 		{"opsmerge", "getAgent", "GET", "/api/v1/agents/{agentId}", Resource{Collection: "agents", Action: ActionGet, ID: "agentId", Field: "id"}},
 		{"mongodb-opsmanager", "assignProjectApiKey", "PATCH", "/api/public/v1.0/groups/{groupId}/apiKeys/{apiKeyId}", Resource{Collection: "apiKeys", Action: ActionAssign, ID: "apiKeyId", Field: "id", Parent: "groupId", Source: SourceKeys}},
 		{"ivanti-ism", "getIncident", "GET", "/api/odata/businessobject/incidents('{recId}')", Resource{Collection: "incidents", Action: ActionGet, ID: "recId", Field: "RecId"}},
@@ -318,8 +345,23 @@ func TestPathsAndResources(t *testing.T) {
 			if o.Method != tt.method || o.Path != tt.path {
 				t.Errorf("%s %s, want %s %s", o.Method, o.Path, tt.method, tt.path)
 			}
-			if o.Resource == nil || !reflect.DeepEqual(*o.Resource, tt.resource) {
-				t.Errorf("resource %+v, want %+v", o.Resource, tt.resource)
+			if o.Resource == nil {
+				t.Fatalf("no resource, want %+v", tt.resource)
+			}
+			got := *o.Resource
+			if got.Source == SourceData && got.Item == nil {
+				t.Errorf("no item schema for collection %s", got.Collection)
+			}
+			got.Item, got.node = nil, nil
+			got.Sets = slices.Clone(got.Sets)
+			for i := range got.Sets {
+				if got.Sets[i].Schema == nil {
+					t.Errorf("sets %s: no field schema", got.Sets[i].Field)
+				}
+				got.Sets[i].Schema = nil
+			}
+			if !reflect.DeepEqual(got, tt.resource) {
+				t.Errorf("resource %+v, want %+v", got, tt.resource)
 			}
 			for status, r := range o.Responses {
 				if status < 300 && status != 204 && r.Schema == nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/pb33f/libopenapi"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	v3 "github.com/pb33f/libopenapi/datamodel/high/v3"
+	"go.yaml.in/yaml/v4"
 )
 
 // Profile is one vendor's documented API behaviour.
@@ -78,7 +79,7 @@ var LifecycleEvents = []string{"revoke", "expire", "disable", "regenerate", "del
 func (p *Profile) Documents(event string) bool { return slicesContain(p.Lifecycle, event) }
 
 // CitationGroups are the requirement groups a profile may cite its documentation for.
-var CitationGroups = []string{"auth", "lifecycle", "envelope", "pagination", "rate-limits", "schema", "stability"}
+var CitationGroups = []string{"auth", "lifecycle", "envelope", "pagination", "rate-limits", "schema", "stability", "data"}
 
 // Cite is where group's requirements are written: the profile's citation,
 // or its source document, or the spec itself.
@@ -493,12 +494,35 @@ type Resource struct {
 	// in); on a get, another item is answered as absent.
 	BoundOnly bool
 	// Filters maps a list's query or path parameters to the item fields
-	// they must equal (MongoDB's GET /orgs?name=…; a related-objects list's
-	// parent RecId and the items' ParentLink_RecID).
+	// they must equal (MongoDB's GET /orgs?name=…, OpManager's ?severity=1,
+	// a related-objects list's parent RecId and the items' ParentLink_RecID;
+	// a dotted field reaches into objects and arrays).
 	Filters map[string]string
-	// Item is one item's schema, for collections inferred from REST
-	// conventions; nil when x-opsconform-resource says what the collection is.
+	// Comparisons are a list's comparing filters (OpManager's fromTime and
+	// toTime), applied with Filters before paging.
+	Comparisons []Comparison
+	// Sort names the query parameters a list is sorted by; nil when it has none.
+	Sort *Sort
+	// Unsupported are parameters the vendor documents that the mock does not
+	// apply: a request that carries one is refused with 400 naming it.
+	Unsupported []string
+	// Sets are what a create, update or action writes on its item, in the
+	// order the spec declares them.
+	Sets []Assignment
+	// View maps fields of the operation's answer to the item fields they
+	// show, where the answer calls them by other names.
+	View map[string]string
+	// Counts maps fields of a list's answer to the item field whose values
+	// they count over the listed items (OpManager's listEvents
+	// severityVsCount: {"Critical": 2, …}).
+	Counts map[string]string
+	// Item is the schema of one stored item of the collection: the one the
+	// spec names with record, else the list's item schema, else the get's.
+	// For collections inferred from REST conventions, inferResources sets it.
 	Item *base.Schema
+
+	node   *yaml.Node // the extension as written, for errors found after every operation is read
+	record string     // the components schema the extension names as the collection's item
 }
 
 // Source is where a collection's items live.

@@ -38,7 +38,7 @@ func (c *Check) Requirement() reports.Requirement {
 // groupCodes name the groups inside requirement IDs.
 var groupCodes = map[string]string{
 	"auth": "AUTH", "lifecycle": "LIFE", "envelope": "ENV", "pagination": "PAGE",
-	"schema": "SCHEMA", "stability": "STAB", "rate-limits": "RATE", "generic": "GEN",
+	"schema": "SCHEMA", "stability": "STAB", "data": "DATA", "rate-limits": "RATE", "generic": "GEN",
 }
 
 // Catalogue is every requirement the profile's documented behaviour calls
@@ -49,7 +49,7 @@ var groupCodes = map[string]string{
 func Catalogue(p *specs.Profile) []*Check {
 	prefix := strings.ToUpper(p.Name)
 	var all []*Check
-	groups := [][]*Check{authChecks(p), lifecycleChecks(p), envelopeChecks(p), pagingChecks(p), schemaChecks(p), stabilityChecks(p), rateChecks(p)}
+	groups := [][]*Check{authChecks(p), lifecycleChecks(p), envelopeChecks(p), pagingChecks(p), schemaChecks(p), stabilityChecks(p), dataChecks(p), rateChecks(p)}
 	if !p.Extended {
 		// A plain OpenAPI file documents no vendor behaviour: it gets the
 		// requirements any description implies (suites/generic.go).

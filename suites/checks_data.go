@@ -370,18 +370,12 @@ func (t *T) firstID(op *specs.Operation) string {
 		if resp.StatusCode != 200 {
 			continue
 		}
-		inner, err := e.unwrap(body)
+		items, err := e.listItems(l, body)
 		if err != nil {
 			continue
 		}
-		field := lr.Items
-		if field == "" && e.profile.Pagination != nil {
-			field = e.profile.Pagination.Response.Items
-		}
-		if items, _ := inner[field].([]any); len(items) > 0 {
-			if m, ok := items[0].(map[string]any); ok && m[r.Field] != nil {
-				return fmt.Sprint(m[r.Field])
-			}
+		if len(items) > 0 && items[0][r.Field] != nil {
+			return fmt.Sprint(items[0][r.Field])
 		}
 	}
 	t.Skipf("no list of %s to find an existing item in", r.Collection)
