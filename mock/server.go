@@ -78,7 +78,8 @@ type Server struct {
 
 	creates atomic.Uint64 // items created by requests, for seeding each one's generated fields
 
-	keyViews keyViews // encoded key views, for key lists
+	keyViews  keyViews // encoded key views, for key lists
+	digestHA1 ha1Cache // H(A1) per digest key, realm and algorithm
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
