@@ -71,6 +71,10 @@ type storedKey struct {
 	passHash   [sha256.Size]byte // basic: the password, hashed
 	// previous are secrets a regeneration kept working (the regenerate-keeps-old deviation).
 	previous [][sha256.Size]byte
+	// auth is what a lookup of this key returns, made by ring.changed after
+	// every change to the key or its owner, so a request's lookup allocates
+	// nothing. Shared by every request: read-only.
+	auth *Authenticated
 }
 
 // ring is one profile's users and keys.
@@ -89,12 +93,14 @@ type ring struct {
 	privates map[[sha256.Size]byte]bool
 }
 
-// changed rebuilds what the ring derives from its keys.
+// changed rebuilds what the ring derives from its keys and users.
 func (r *ring) changed() {
 	r.list = make([]Key, 0, len(r.order))
 	for _, id := range r.order {
 		sk := r.keys[id]
 		sk.granted = r.profile.Access.Expand(sk.Scopes)
+		sk.auth = nil
+		sk.auth = r.snapshot(sk)
 		r.list = append(r.list, sk.Key)
 	}
 }
@@ -278,7 +284,9 @@ func redact(mode specs.AuthMode, secret string) string {
 }
 
 // Authenticated is what a successful credential lookup yields: a snapshot of
-// the key and its owner, safe to read without the store's lock.
+// the key and its owner, safe to read without the store's lock. Lookups of
+// one key share one snapshot until the key or its owner changes: it must
+// not be changed (copy it first).
 type Authenticated struct {
 	Key   Key
 	Owner *User // nil when the key has no owner
@@ -372,6 +380,9 @@ func (s *Store) ByPassword(profile, user, password string) (*Authenticated, bool
 }
 
 func (r *ring) snapshot(sk *storedKey) *Authenticated {
+	if sk.auth != nil {
+		return sk.auth
+	}
 	a := &Authenticated{Key: sk.Key}
 	if u := r.users[sk.Owner]; u != nil {
 		cp := *u
@@ -436,6 +447,18 @@ func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
 		secret = private
 	}
 	return r.keys[k.ID].Key, secret, nil
+}
+
+// KeysAt is Keys with the store's revision they are at, read together: what
+// is derived from the list (encoded views, by position) is keyed by it.
+func (s *Store) KeysAt(profile string) ([]Key, uint64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, 0, fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	return r.list, s.rev.Load(), nil
 }
 
 // Keys lists a profile's keys in creation order, secrets redacted. The
@@ -569,6 +592,7 @@ func (s *Store) UpdateUser(profile, id string, fn func(u *User)) (User, error) {
 	}
 	fn(u)
 	u.ID = id
+	r.changed() // the owner's keys' snapshots carry the user
 	s.rev.Add(1)
 	return *u, nil
 }
