@@ -91,6 +91,10 @@ type ring struct {
 	// privates are the hashes of the private keys (digest and basic) in
 	// use, so logs can recognise one wherever it is sent.
 	privates map[[sha256.Size]byte]bool
+	// lens are the lengths of every secret and private key the ring has
+	// held: a value of another length is no secret of it, and is not hashed
+	// to find out (every path segment of every request is asked about).
+	lens map[int]bool
 }
 
 // changed rebuilds what the ring derives from its keys and users.
@@ -136,7 +140,7 @@ func NewStore(now func() time.Time) *Store {
 // Reset replaces a profile's users and keys with its fixtures.
 func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 	r := &ring{profile: p, users: map[string]*User{}, keys: map[string]*storedKey{},
-		bySecret: map[[sha256.Size]byte]string{}, byPublic: map[string]string{}, privates: map[[sha256.Size]byte]bool{}}
+		bySecret: map[[sha256.Size]byte]string{}, byPublic: map[string]string{}, privates: map[[sha256.Size]byte]bool{}, lens: map[int]bool{}}
 	for _, u := range set.Users {
 		r.users[u.ID] = &User{ID: u.ID, Name: u.Name, Email: u.Email, Role: u.Role,
 			Active: fixtures.Bool(u.Active, true), APIAccess: fixtures.Bool(u.APIAccess, true)}
@@ -225,6 +229,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		}
 		sk.passHash = sha256.Sum256([]byte(private))
 		r.privates[sk.passHash] = true
+		r.lens[len(private)] = true
 		r.byPublic[k.PublicKey] = k.ID
 	}
 	if secret != "" {
@@ -237,6 +242,7 @@ func (r *ring) add(k Key, secret, private string) error {
 		}
 		sk.secretHash, sk.hasSecret = h, true
 		r.bySecret[h] = k.ID
+		r.lens[len(secret)] = true
 	}
 	if secret != "" {
 		sk.Redacted = redact(specs.AuthBearer, secret)
@@ -318,10 +324,17 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 // working by a deviation: what redaction uses to recognise a key sent
 // under a name nobody documents.
 func (s *Store) Holds(v string) bool {
-	h := sha256.Sum256([]byte(v))
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	var h [sha256.Size]byte
+	hashed := false
 	for _, r := range s.rings {
+		if !r.lens[len(v)] {
+			continue
+		}
+		if !hashed {
+			h, hashed = sha256.Sum256([]byte(v)), true
+		}
 		if _, ok := r.bySecret[h]; ok || r.privates[h] {
 			return true
 		}
@@ -525,6 +538,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			delete(r.privates, sk.passHash)
 			sk.passHash = sha256.Sum256([]byte(private))
 			r.privates[sk.passHash] = true
+			r.lens[len(private)] = true
 			secret = private
 			sk.Redacted = redact(specs.AuthDigest, private)
 		}
@@ -537,6 +551,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
+			r.lens[len(secret)] = true
 			sk.Redacted = redact(specs.AuthBearer, secret)
 		}
 		out = sk.Key

@@ -1,11 +1,13 @@
 package mock
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/opsconform/opsconform/specs"
 )
@@ -80,16 +82,33 @@ func foldName(name string) string {
 
 // sensitiveName reports whether a parameter, header or cookie of this name carries a credential.
 func (rd *redactor) sensitiveName(name string) bool {
-	f := foldName(name)
-	if rd.names[f] {
+	var buf [64]byte
+	f := foldNameInto(buf[:0], name) // every request's parameter names pass here: no allocation
+	if rd.names[string(f)] {
 		return true
 	}
 	for _, suf := range credentialSuffixes {
-		if strings.HasSuffix(f, suf) {
+		if bytes.HasSuffix(f, []byte(suf)) {
 			return true
 		}
 	}
 	return false
+}
+
+// foldNameInto appends foldName(name) to dst.
+func foldNameInto(dst []byte, name string) []byte {
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c >= utf8.RuneSelf:
+			return append(dst, foldName(name[i:])...) // beyond ASCII: as strings.Map folds it
+		case c == '-' || c == '_' || c == '.' || c == '[' || c == ']' || c == ' ':
+		case c >= 'A' && c <= 'Z':
+			dst = append(dst, c+'a'-'A')
+		default:
+			dst = append(dst, c)
+		}
+	}
+	return dst
 }
 
 // sensitiveValue reports whether v is a credential whatever its name: a
@@ -123,16 +142,28 @@ func (rd *redactor) query(raw string) string {
 		return ""
 	}
 	var b strings.Builder
+	changed := false // raw is returned as it is, unless a part is redacted
 	start := 0
 	for i := 0; i <= len(raw); i++ {
 		if i < len(raw) && raw[i] != '&' && raw[i] != ';' {
 			continue
 		}
-		b.WriteString(rd.queryPart(raw[start:i]))
-		if i < len(raw) {
-			b.WriteByte(raw[i])
+		part := raw[start:i]
+		out := rd.queryPart(part)
+		if !changed && out != part {
+			changed = true
+			b.WriteString(raw[:start])
+		}
+		if changed {
+			b.WriteString(out)
+			if i < len(raw) {
+				b.WriteByte(raw[i])
+			}
 		}
 		start = i + 1
+	}
+	if !changed {
+		return raw
 	}
 	return b.String()
 }
@@ -165,15 +196,21 @@ func unescapeOr(s string) string {
 // path returns an escaped path with any segment that is a credential by
 // value replaced by REDACTED.
 func (rd *redactor) path(escaped string) string {
-	segs := strings.Split(escaped, "/")
 	changed := false
-	for i, seg := range segs {
+	for seg := range strings.SplitSeq(escaped, "/") {
 		if rd.sensitiveValue(unescapeOr(seg)) {
-			segs[i], changed = Redacted, true
+			changed = true
+			break
 		}
 	}
 	if !changed {
-		return escaped
+		return escaped // every request's path: judged without allocating
+	}
+	segs := strings.Split(escaped, "/")
+	for i, seg := range segs {
+		if rd.sensitiveValue(unescapeOr(seg)) {
+			segs[i] = Redacted
+		}
 	}
 	return strings.Join(segs, "/")
 }
