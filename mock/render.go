@@ -129,7 +129,7 @@ func newLinkedRecord(fields map[string]any, linksField string) (*record, error) 
 		return newRecord(fields)
 	}
 	fields[linksField] = linkSentinel
-	b, err := encodeJSON(fields)
+	b, err := appendJSON(nil, fields)
 	fields[linksField] = old
 	if err != nil {
 		return nil, err
