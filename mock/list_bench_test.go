@@ -26,7 +26,7 @@ var benchLists = map[string]struct{ path, one, hundred string }{
 // --time-scale 1000000` (no request log lines, the journal kept, rate-limit
 // windows of 60 µs), on a clock the benchmark moves a millisecond a request:
 // every request opens a fresh window, so none is refused.
-func quietServer(b *testing.B) (*Server, *fakeClock) {
+func quietServer(b testing.TB) (*Server, *fakeClock) {
 	clock := &fakeClock{t: time.Date(2026, 11, 22, 12, 0, 0, 0, time.UTC)}
 	s, err := New(Options{Profiles: embeddedProfiles(b), Seed: 1, Now: clock.Now, TimeScale: 1e6})
 	if err != nil {

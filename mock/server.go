@@ -78,8 +78,9 @@ type Server struct {
 
 	creates atomic.Uint64 // items created by requests, for seeding each one's generated fields
 
-	keyViews  keyViews // encoded key views, for key lists
-	digestHA1 ha1Cache // H(A1) per digest key, realm and algorithm
+	keyViews    keyViews    // encoded key views, for key lists
+	digestHA1   ha1Cache    // H(A1) per digest key, realm and algorithm
+	clockValues clockValues // Date and X-RateLimit-Reset of the current second
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
