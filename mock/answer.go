@@ -465,8 +465,9 @@ func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int)
 
 // pageLinks are MongoDB's absolute self, previous and next links.
 func pageLinks(x *exchange, pg *specs.Pagination, w page, total int) []any {
+	q := url.Values{} // the request's query, parsed once for every link
+	maps.Copy(q, x.queryValues())
 	link := func(n int, rel string) map[string]any {
-		q := x.r.URL.Query()
 		q.Set(pg.Page.Param, strconv.Itoa(n))
 		q.Set(pg.Size.Param, strconv.Itoa(w.size))
 		u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: x.r.URL.Path, RawQuery: q.Encode()}

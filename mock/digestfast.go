@@ -155,6 +155,14 @@ func (c *ha1Cache) get(in ha1Input, newHash func() hash.Hash) string {
 
 // hashJoin is the hex hash of parts joined by colons, as RFC 7616 writes H(a:b:c).
 func hashJoin(h hash.Hash, parts ...string) string {
+	var out [2 * sha256.Size]byte
+	return string(hexHash(&out, h, parts...))
+}
+
+// hexHash writes the hex hash of parts joined by colons into out and
+// returns it: with h (reset first), or with MD5's array form when h is nil,
+// which allocates nothing.
+func hexHash(out *[2 * sha256.Size]byte, h hash.Hash, parts ...string) []byte {
 	var buf [256]byte
 	b := buf[:0]
 	for i, p := range parts {
@@ -163,9 +171,14 @@ func hashJoin(h hash.Hash, parts ...string) string {
 		}
 		b = append(b, p...)
 	}
+	if h == nil {
+		sum := md5.Sum(b)
+		return out[:hex.Encode(out[:], sum[:])]
+	}
+	h.Reset()
 	h.Write(b)
 	var sum [sha256.Size]byte
-	return hex.EncodeToString(h.Sum(sum[:0]))
+	return out[:hex.Encode(out[:], h.Sum(sum[:0]))]
 }
 
 // digestResponse is the response a client holding password must send for
@@ -189,9 +202,14 @@ func (s *Server) digestResponse(d *specs.DigestPolicy, cred *digest.Credentials,
 		return want.Response, nil
 	}
 	ha1 := s.digestHA1.get(ha1Input{alg: strings.ToUpper(alg), user: cred.Username, realm: d.Realm, password: password}, newHash)
-	ha2 := hashJoin(newHash(), method, cred.URI)
+	var h hash.Hash // nil for MD5, which hexHash hashes without allocating
+	if strings.ToUpper(alg) != "MD5" {
+		h = newHash()
+	}
+	var ha2, resp [2 * sha256.Size]byte
 	var nc [8]byte
-	return hashJoin(newHash(), ha1, cred.Nonce, hex8(&nc, uint32(cred.Nc)), cred.Cnonce, "auth", ha2), nil
+	a2 := hexHash(&ha2, h, method, cred.URI)
+	return string(hexHash(&resp, h, ha1, cred.Nonce, hex8(&nc, uint32(cred.Nc)), cred.Cnonce, "auth", string(a2))), nil
 }
 
 // hex8 is n as eight lower-case hex digits, as %08x writes it.
