@@ -28,6 +28,8 @@ type target struct {
 	// as JSON when sameJSON (a tool that re-serialises the example).
 	want     []byte
 	sameJSON bool
+	// server is the process serving, whose CPU time each cell reads.
+	server *proc
 }
 
 // cell is one measurement: a target at a number of connections for one
@@ -39,6 +41,18 @@ type cell struct {
 	window   time.Duration
 	hist     histogram
 	firstErr string
+	// serverCPU is the CPU time the server's process used during the
+	// measured window (user and system, every thread); 0 when unknown.
+	serverCPU time.Duration
+}
+
+// cpuPerRequest is the server's CPU time per completed 200: unlike req/s,
+// it does not move when other processes take the machine's CPUs.
+func (c *cell) cpuPerRequest() time.Duration {
+	if c.ok == 0 || c.serverCPU <= 0 {
+		return 0
+	}
+	return c.serverCPU / time.Duration(c.ok)
 }
 
 // rps is the completed 200s per second.
@@ -62,6 +76,21 @@ func (t *target) run(conns int, warmup, window time.Duration) *cell {
 		total  = &cell{window: window}
 		failed atomic.Bool
 	)
+	if t.server != nil {
+		wg.Add(1)
+		go func() { // the server's CPU time over the measured window
+			defer wg.Done()
+			time.Sleep(time.Until(start))
+			before, err := t.server.cpuTime()
+			time.Sleep(time.Until(end))
+			after, err2 := t.server.cpuTime()
+			if err == nil && err2 == nil {
+				mu.Lock()
+				total.serverCPU = after - before
+				mu.Unlock()
+			}
+		}()
+	}
 	for range conns {
 		wg.Add(1)
 		go func() {
@@ -228,6 +257,7 @@ func median(xs []float64) float64 {
 type summary struct {
 	rps, p50, p99                float64 // req/s; latencies in seconds
 	rpsRatio, p50Ratio, p99Ratio float64 // against the baseline; 0 when there is none
+	cpu, cpuRatio                float64 // the server's CPU seconds per request, and against the baseline's
 	ok, errs, stale              uint64
 	firstErr                     string
 	rounds                       int
@@ -235,9 +265,12 @@ type summary struct {
 
 func summarize(cells, base []*cell) summary {
 	var s summary
-	var rps, p50, p99, rr, r50, r99 []float64
+	var rps, p50, p99, cpu, rr, r50, r99, rc []float64
 	for i, c := range cells {
 		rps = append(rps, c.rps())
+		if c.cpuPerRequest() > 0 {
+			cpu = append(cpu, c.cpuPerRequest().Seconds())
+		}
 		p50 = append(p50, c.hist.quantile(0.50).Seconds())
 		p99 = append(p99, c.hist.quantile(0.99).Seconds())
 		s.ok += c.ok
@@ -251,10 +284,14 @@ func summarize(cells, base []*cell) summary {
 			rr = append(rr, c.rps()/b.rps())
 			r50 = append(r50, c.hist.quantile(0.50).Seconds()/b.hist.quantile(0.50).Seconds())
 			r99 = append(r99, c.hist.quantile(0.99).Seconds()/b.hist.quantile(0.99).Seconds())
+			if c.cpuPerRequest() > 0 && b.cpuPerRequest() > 0 {
+				rc = append(rc, c.cpuPerRequest().Seconds()/b.cpuPerRequest().Seconds())
+			}
 		}
 	}
 	s.rounds = len(cells)
 	s.rps, s.p50, s.p99 = median(rps), median(p50), median(p99)
 	s.rpsRatio, s.p50Ratio, s.p99Ratio = median(rr), median(r50), median(r99)
+	s.cpu, s.cpuRatio = median(cpu), median(rc)
 	return s
 }

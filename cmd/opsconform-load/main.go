@@ -262,7 +262,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		return p, addr, err
 	}
 	fmt.Fprintf(log, "starting the mock %d times (cold start)\n", cfg.coldStarts)
-	_, mockAddr, err := startMock("mock", bin)
+	mockProc, mockAddr, err := startMock("mock", bin)
 	if err != nil {
 		return err
 	}
@@ -299,10 +299,10 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		if p.digest != nil {
 			hdr = []string{staticDigestHeader(p)}
 		}
-		rep.targets = append(rep.targets, &target{name: "bare", group: "bare", page: p.profile, addr: bareAddr, path: p.target, headers: hdr, want: byProfile[p.profile].body})
+		rep.targets = append(rep.targets, &target{name: "bare", group: "bare", page: p.profile, addr: bareAddr, path: p.target, headers: hdr, want: byProfile[p.profile].body, server: bare})
 	}
 	for _, p := range ps {
-		rep.targets = append(rep.targets, &target{name: "mock " + p.mode, group: "mock", page: p.profile, addr: mockAddr, path: p.target, headers: p.headers, digest: p.digest, want: byProfile[p.profile].body})
+		rep.targets = append(rep.targets, &target{name: "mock " + p.mode, group: "mock", page: p.profile, addr: mockAddr, path: p.target, headers: p.headers, digest: p.digest, want: byProfile[p.profile].body, server: mockProc})
 	}
 	if cfg.before != "" {
 		before, err := filepath.Abs(cfg.before)
@@ -310,7 +310,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 			return err
 		}
 		fmt.Fprintf(log, "starting the other build %d times (cold start)\n", cfg.coldStarts)
-		_, addr, err := startMock("before", before)
+		beforeProc, addr, err := startMock("before", before)
 		if err != nil {
 			return err
 		}
@@ -319,7 +319,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 			return err
 		}
 		for i, p := range ps {
-			rep.targets = append(rep.targets, &target{name: "before " + p.mode, group: "before", page: p.profile, addr: addr, path: p.target, headers: p.headers, digest: p.digest, want: own[i].body})
+			rep.targets = append(rep.targets, &target{name: "before " + p.mode, group: "before", page: p.profile, addr: addr, path: p.target, headers: p.headers, digest: p.digest, want: own[i].body, server: beforeProc})
 		}
 	}
 
@@ -357,17 +357,25 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		c := t.run(16, 0, cfg.targetWarmup)
 		fmt.Fprintf(log, "warm-up %-20s %-20s %8.0f req/s %s\n", t.name, t.page, c.rps(), c.firstErr)
 	}
+	// Each page's servers run back to back, its bare handler among them, so
+	// a ratio compares cells seconds apart; the order of pages and of
+	// servers within a page rotates each round.
+	groups := pageGroups(rep.targets)
 	for r := range cfg.rounds {
 		for _, n := range cfg.conns {
-			for i := range rep.targets {
-				if ctx.Err() != nil {
-					return ctx.Err()
+			for gi := range groups {
+				g := groups[(gi+r)%len(groups)]
+				for ti := range g {
+					if ctx.Err() != nil {
+						return ctx.Err()
+					}
+					t := g[(ti+r)%len(g)]
+					c := t.run(n, cfg.warmup, cfg.duration)
+					rep.results.add(t, n, c)
+					fmt.Fprintf(log, "round %d/%d %3d conns  %-20s %-20s %8.0f req/s  p99 %-9s  server CPU/req %-7s errors %d %s\n",
+						r+1, cfg.rounds, n, t.name, t.page, c.rps(), fmtSeconds(c.hist.quantile(0.99).Seconds()),
+						fmtSeconds(c.cpuPerRequest().Seconds()), c.errs, c.firstErr)
 				}
-				t := rep.targets[(i+r)%len(rep.targets)] // rotate: no server always runs right after another
-				c := t.run(n, cfg.warmup, cfg.duration)
-				rep.results.add(t, n, c)
-				fmt.Fprintf(log, "round %d/%d %3d conns  %-20s %-20s %8.0f req/s  p99 %s  errors %d %s\n",
-					r+1, cfg.rounds, n, t.name, t.page, c.rps(), fmtSeconds(c.hist.quantile(0.99).Seconds()), c.errs, c.firstErr)
 			}
 		}
 	}
@@ -394,6 +402,22 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 	return nil
 }
 
+// pageGroups splits targets by the page they serve, in order of first appearance.
+func pageGroups(targets []*target) [][]*target {
+	var groups [][]*target
+	index := map[string]int{}
+	for _, t := range targets {
+		i, ok := index[t.page]
+		if !ok {
+			i = len(groups)
+			index[t.page] = i
+			groups = append(groups, nil)
+		}
+		groups[i] = append(groups[i], t)
+	}
+	return groups
+}
+
 func binaryVersion(bin string) string {
 	out, err := exec.Command(bin, "version").Output()
 	if err != nil {
@@ -417,7 +441,7 @@ func startPrism(rep *report, entry, tmp string, om *capturedPage, p page) (*targ
 	}
 	_, port, _ := strings.Cut(addr, ":")
 	pr := &proc{name: "Prism " + prismVersion, argv: []string{"node", entry, "mock", "-h", "127.0.0.1", "-p", port, "-v", "silent", file}}
-	t := &target{name: "Prism", group: "prism", page: om.Name, addr: addr, path: p.target, headers: p.headers, want: om.body, sameJSON: true}
+	t := &target{name: "Prism", group: "prism", page: om.Name, addr: addr, path: p.target, headers: p.headers, want: om.body, sameJSON: true, server: pr}
 	if err := pr.start(func() bool { return probeOnce(t) }, 60*time.Second); err != nil {
 		return nil, err
 	}
@@ -456,7 +480,7 @@ func startWireMock(rep *report, jar, tmp string, om *capturedPage, p page) (*tar
 	_, port, _ := strings.Cut(addr, ":")
 	wm := &proc{name: "WireMock " + wiremockVersion, argv: []string{"java", "-jar", jar, "--bind-address", "127.0.0.1", "--port", port,
 		"--root-dir", root, "--disable-banner", "--disable-request-logging", "--max-request-journal-entries", "200"}}
-	t := &target{name: "WireMock", group: "wiremock", page: om.Name, addr: addr, path: p.target, headers: p.headers, want: om.body, sameJSON: true}
+	t := &target{name: "WireMock", group: "wiremock", page: om.Name, addr: addr, path: p.target, headers: p.headers, want: om.body, sameJSON: true, server: wm}
 	if err := wm.start(func() bool { return probeOnce(t) }, 120*time.Second); err != nil {
 		return nil, err
 	}

@@ -98,6 +98,46 @@ func (p *proc) alive() bool {
 	}
 }
 
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's CPU times: 100 on
+// every Linux architecture's ABI.
+const clockTicks = 100
+
+// cpuTime is the CPU time the process has used, user and system, all its
+// threads (those that exited included), from /proc/PID/stat.
+func (p *proc) cpuTime() (time.Duration, error) {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return 0, fmt.Errorf("%s: not running", p.name)
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", p.cmd.Process.Pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(b)
+}
+
+// parseStatCPU reads utime and stime (fields 14 and 15) from a
+// /proc/PID/stat line. The command name (field 2) may hold spaces and
+// parentheses, so fields are counted after its last closing parenthesis.
+func parseStatCPU(stat []byte) (time.Duration, error) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("stat: no command name")
+	}
+	f := strings.Fields(string(stat[i+1:]))
+	if len(f) < 13 {
+		return 0, fmt.Errorf("stat: %d fields after the command name, want at least 13", len(f))
+	}
+	var ticks uint64
+	for _, s := range f[11:13] { // utime and stime, fields 14 and 15: the 12th and 13th after ")"
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return 0, fmt.Errorf("stat: %w", err)
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
 // memory reads VmRSS and VmHWM, in KiB, from /proc/PID/status.
 func (p *proc) memory() (rss, hwm uint64, err error) {
 	if p.cmd == nil || p.cmd.Process == nil {

@@ -211,10 +211,13 @@ func (r *report) write(w io.Writer) error {
 	p("Every server listens on loopback and runs as its own process. The load generator is a closed loop: each connection ")
 	p("sends a GET, reads the whole answer (checking the first body of every connection against the page), then sends the next. ")
 	p("Each cell is %v of warm-up (connections opened, Digest nonces obtained) and %v measured; the cells run at ", r.warmup, r.duration)
-	p("%s connections in %d alternating rounds, the order of the servers rotated each round, and the table shows the median over rounds. ", joinInts(r.conns), r.rounds)
+	p("%s connections in %d alternating rounds. Within a round, each page's servers (its bare handler among them) run back to back, ", joinInts(r.conns), r.rounds)
+	p("the order of pages and of servers rotated each round; the tables show the median over rounds. ")
 	p("Latencies come from a log-linear histogram (1.6%% resolution), reported as the upper edge of the percentile's bucket. ")
 	p("A ratio is the median over rounds of the server's figure divided by the bare handler's for the same page in the same round ")
-	p("(req/s: higher is better; latency: lower is better).\n\n")
+	p("(req/s: higher is better; latency and CPU: lower is better). ")
+	p("Server CPU/req is the server process's CPU time (user and system, all threads, from `/proc/PID/stat`) over the measured window, ")
+	p("divided by the requests it answered: unlike req/s, it hardly moves when other processes take the CPUs.\n\n")
 	p("- **bare**: a `net/http` handler in the mock's own `http.Server` (same limits and timeouts) writing the page's bytes and headers as the mock answered them once: the limit.\n")
 	p("- **mock**: `opsconform mock` with all four profiles, `--quiet`, `--time-scale 1000000` (each key's rate-limit window is 60 µs, so no budget runs out: every request is still counted, and the headers still sent).\n")
 	p("- **Prism** %s `mock -v silent` on an OpenAPI file whose 200 example is the OpsMerge page, with Bearer security; ", prismVersion)
@@ -249,8 +252,8 @@ func (r *report) write(w io.Writer) error {
 	}
 
 	p("\n## Throughput and latency\n\n")
-	p("| server | page | conns | req/s | ×bare | p50 | ×bare | p99 | ×bare | errors |\n")
-	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("| server | page | conns | req/s | ×bare | p50 | ×bare | p99 | ×bare | server CPU/req | ×bare | errors |\n")
+	p("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range r.targets {
 		for _, n := range r.conns {
 			s, ok := r.summary(t, n)
@@ -270,8 +273,8 @@ func (r *report) write(w io.Writer) error {
 			if s.stale > 0 {
 				errs += fmt.Sprintf(" (+%d stale nonces)", s.stale)
 			}
-			p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", t.name, t.page, n, thousands(s.rps), ratio(s.rpsRatio),
-				fmtSeconds(s.p50), ratio(s.p50Ratio), fmtSeconds(s.p99), ratio(s.p99Ratio), errs)
+			p("| %s | %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", t.name, t.page, n, thousands(s.rps), ratio(s.rpsRatio),
+				fmtSeconds(s.p50), ratio(s.p50Ratio), fmtSeconds(s.p99), ratio(s.p99Ratio), fmtSeconds(s.cpu), ratio(s.cpuRatio), errs)
 		}
 	}
 	var errNotes []string
@@ -286,6 +289,31 @@ func (r *report) write(w io.Writer) error {
 		p("\nFirst error per cell with errors (errors are not counted in req/s):\n\n")
 		for _, e := range errNotes {
 			p("- %s\n", strings.ReplaceAll(e, "\n", " "))
+		}
+	}
+
+	if r.find("before", "") != nil {
+		p("\n## Before and after\n\n")
+		p("The build given with `-before` (`%s`) against this one (`%s`), in the same rounds: ", r.versions["before"], r.versions["mock"])
+		p("each against the bare handler, at every connection count.\n\n")
+		p("| page (auth) | conns | req/s ×bare, before | after | p99 ×bare, before | after | server CPU/req, before | after |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+		for _, t := range r.targets {
+			if t.group != "mock" {
+				continue
+			}
+			b := r.find("before", t.page)
+			if b == nil {
+				continue
+			}
+			for _, n := range r.conns {
+				after, ok1 := r.summary(t, n)
+				before, ok2 := r.summary(b, n)
+				if !ok1 || !ok2 {
+					continue
+				}
+				p("| %s (%s) | %d | %.2f | %.2f | %.2f | %.2f | %s | %s |\n", t.page, strings.TrimPrefix(t.name, "mock "), n,
+					before.rpsRatio, after.rpsRatio, before.p99Ratio, after.p99Ratio, fmtSeconds(before.cpu), fmtSeconds(after.cpu))
+			}
 		}
 	}
 
