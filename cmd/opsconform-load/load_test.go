@@ -49,7 +49,9 @@ func TestQuantilesWithinResolution(t *testing.T) {
 		name string
 		draw func() time.Duration
 	}{
-		{"uniform 50µs–5ms", func() time.Duration { return 50*time.Microsecond + time.Duration(rng.Int64N(int64(5*time.Millisecond))) }},
+		{"uniform 50µs–5ms", func() time.Duration {
+			return 50*time.Microsecond + time.Duration(rng.Int64N(int64(5*time.Millisecond)))
+		}},
 		{"exponential, mean 300µs", func() time.Duration { return time.Duration(rng.ExpFloat64() * 300e3) }},
 		{"bimodal with a slow tail", func() time.Duration {
 			if rng.IntN(100) == 0 {
