@@ -33,12 +33,12 @@ import (
 
 // config is what the flags set.
 type config struct {
-	bin, before, out, cache string
-	duration, warmup        time.Duration
-	targetWarmup            time.Duration
-	rounds, coldStarts      int
-	conns                   []int
-	prism, wiremock         bool
+	bin, before, out, cache  string
+	duration, warmup         time.Duration
+	targetWarmup, toolWarmup time.Duration
+	rounds, coldStarts       int
+	conns                    []int
+	prism, wiremock          bool
 }
 
 func main() {
@@ -74,7 +74,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.StringVar(&cfg.cache, "cache", ".bench", "where npm installs Prism and WireMock")
 	fs.DurationVar(&cfg.duration, "duration", 2*time.Second, "measured time per cell")
 	fs.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured time at the start of each cell")
-	fs.DurationVar(&cfg.targetWarmup, "target-warmup", time.Second, "load on each server, unmeasured, before the first round (JIT compilers)")
+	fs.DurationVar(&cfg.targetWarmup, "target-warmup", time.Second, "load on each server, unmeasured, before the first round")
+	fs.DurationVar(&cfg.toolWarmup, "tool-warmup", 10*time.Second, "the same for Prism and WireMock, whose JIT compilers need longer")
 	fs.IntVar(&cfg.rounds, "rounds", 3, "alternating rounds; the report shows medians")
 	fs.IntVar(&cfg.coldStarts, "cold-starts", 5, "starts of the mock timed for cold start (the last one is loaded)")
 	conns := fs.String("conns", "1,16,64", "connection counts, comma-separated")
@@ -354,7 +355,11 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		c := t.run(16, 0, cfg.targetWarmup)
+		d := cfg.targetWarmup
+		if t.group == "prism" || t.group == "wiremock" {
+			d = cfg.toolWarmup
+		}
+		c := t.run(16, 0, d)
 		fmt.Fprintf(log, "warm-up %-20s %-20s %8.0f req/s %s\n", t.name, t.page, c.rps(), c.firstErr)
 	}
 	// Each page's servers run back to back, its bare handler among them, so
