@@ -12,6 +12,7 @@ package main
 
 import (
 	"context"
+	"debug/buildinfo"
 	"errors"
 	"flag"
 	"fmt"
@@ -229,6 +230,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 
 	rep := &report{date: time.Now(), machine: thisMachine(), command: "opsconform-load " + strings.Join(os.Args[1:], " "),
 		duration: cfg.duration, warmup: cfg.warmup, rounds: cfg.rounds, conns: cfg.conns,
+		targetWarmup: cfg.targetWarmup, toolWarmup: cfg.toolWarmup,
 		results: results{}, versions: map[string]string{}, pages: map[string]int{}}
 	defer func() {
 		for _, p := range rep.procs {
@@ -238,7 +240,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 
 	// The mock (and the build it is compared with): timed starts, then its pages.
 	startMock := func(name, bin string) (*proc, string, error) {
-		rep.versions[name] = binaryVersion(bin)
+		rep.versions[name] = filepath.Base(bin) + ": " + binaryVersion(bin)
 		var p *proc
 		var addr string
 		var starts []time.Duration
@@ -423,12 +425,32 @@ func pageGroups(targets []*target) [][]*target {
 	return groups
 }
 
+// binaryVersion is what the binary's version command prints, with the
+// commit it was built from when Go recorded one.
 func binaryVersion(bin string) string {
 	out, err := exec.Command(bin, "version").Output()
+	v := strings.TrimSpace(string(out))
 	if err != nil {
-		return bin + " (version: " + err.Error() + ")"
+		v = "version: " + err.Error()
 	}
-	return strings.TrimSpace(string(out))
+	if info, err := buildinfo.ReadFile(bin); err == nil {
+		rev, modified := "", false
+		for _, s := range info.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				modified = s.Value == "true"
+			}
+		}
+		if rev != "" {
+			v += ", commit " + rev[:min(12, len(rev))]
+			if modified {
+				v += " with uncommitted changes"
+			}
+		}
+	}
+	return v
 }
 
 func startPrism(rep *report, entry, tmp string, om *capturedPage, p page) (*target, error) {

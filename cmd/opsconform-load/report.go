@@ -58,8 +58,10 @@ type report struct {
 	versions map[string]string // group → the binary's version line
 	duration time.Duration     // each cell's measured window
 	warmup   time.Duration
-	rounds   int
-	conns    []int
+	// targetWarmup and toolWarmup are the unmeasured load before the rounds.
+	targetWarmup, toolWarmup time.Duration
+	rounds                   int
+	conns                    []int
 
 	targets []*target
 	results results
@@ -217,7 +219,8 @@ func (r *report) write(w io.Writer) error {
 	p("A ratio is the median over rounds of the server's figure divided by the bare handler's for the same page in the same round ")
 	p("(req/s: higher is better; latency and CPU: lower is better). ")
 	p("Server CPU/req is the server process's CPU time (user and system, all threads, from `/proc/PID/stat`) over the measured window, ")
-	p("divided by the requests it answered: unlike req/s, it hardly moves when other processes take the CPUs.\n\n")
+	p("divided by the requests it answered: it moves less than req/s when other processes take the CPUs. ")
+	p("Before the first round every server is loaded unmeasured at 16 connections (%v; Prism and WireMock, whose JIT compilers need it, %v).\n\n", r.targetWarmup, r.toolWarmup)
 	p("- **bare**: a `net/http` handler in the mock's own `http.Server` (same limits and timeouts) writing the page's bytes and headers as the mock answered them once: the limit.\n")
 	p("- **mock**: `opsconform mock` with all four profiles, `--quiet`, `--time-scale 1000000` (each key's rate-limit window is 60 µs, so no budget runs out: every request is still counted, and the headers still sent).\n")
 	p("- **Prism** %s `mock -v silent` on an OpenAPI file whose 200 example is the OpsMerge page, with Bearer security; ", prismVersion)
@@ -228,7 +231,7 @@ func (r *report) write(w io.Writer) error {
 			p("- %s\n", m)
 		}
 	}
-	p("\nPages (`GET`, 200, the same bytes from every server):\n\n")
+	p("\nPages (`GET`, 200; the same bytes from the bare handler and the mock, the same JSON from Prism and WireMock, checked on every connection's first answer):\n\n")
 	for _, t := range r.targets {
 		if t.group == "bare" {
 			p("- %s: `%s`, %s bytes\n", t.page, t.path, thousands(float64(r.pages[t.page])))
