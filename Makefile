@@ -4,7 +4,6 @@ ADDR     ?= 127.0.0.1:8060
 BIN      ?= bin/opsconform
 PKGS     := ./...
 BENCH    ?= .
-BENCHTIME ?= 1s
 
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 
@@ -39,23 +38,38 @@ fmt-check:
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './.git/*')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 
-## bench: every benchmark with allocations
+## bench: every Go benchmark (routing, each auth mode, the limiter, pages per
+## profile through the pipeline and the answer stage alone, start-up, spec
+## loading), BENCHCOUNT runs each, with allocations and, where a benchmark
+## reports it, cpu-ns/op (CPU time per op, which a shared machine does not
+## inflate as it does ns/op); benchstat summarises .bench/bench.txt.
+## BENCH=List picks benchmarks by name; BENCH_OLD=FILE compares with an
+## earlier run's file (copy .bench/bench.txt aside, change, run again).
+## Benchmarks never run in make test (go test runs them only with -bench).
+BENCHCOUNT ?= 6
+BENCHTIME  ?= 500ms
+BENCH_PKGS ?= ./mock ./specs
+BENCH_OLD  ?=
+BENCHSTAT  ?= golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 bench:
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -benchtime $(BENCHTIME) $(PKGS)
+	@mkdir -p .bench
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem -count $(BENCHCOUNT) -benchtime $(BENCHTIME) $(BENCH_PKGS) | tee .bench/bench.txt
+	$(GO) run $(BENCHSTAT) $(if $(BENCH_OLD),old=$(BENCH_OLD) new=.bench/bench.txt,.bench/bench.txt)
 
-## load: wrk against a running mock, each list against the health endpoint as baseline.
-## Windows are scaled to microseconds so no key's budget runs out: this measures serving.
-LOAD_ADDR ?= 127.0.0.1:18099
-LOAD_TIME ?= 10s
+## load: the load benchmark (cmd/opsconform-load), on loopback, bounded: a
+## bare net/http handler serving the mock's own bytes (the limit), the mock
+## (bin/opsconform, a process of its own) on a 100-item page through every
+## auth mode (apikey, Bearer, rest_api_key, Digest), and Prism and WireMock
+## on the same page (installed with npm into .bench/ when Node.js and Java
+## are there; the report says why when they are not), at 1, 16 and 64
+## connections in alternating rounds. Writes BENCHMARKS.md: req/s, p50, p99
+## and server CPU per request against the bare handler, cold start, RSS.
+## About 5 minutes; LOAD_FLAGS adds flags (-before OTHER_BINARY to compare
+## two builds in the same rounds, -rounds 5, -duration 3s, -prism=false).
+LOAD_FLAGS ?=
 load: build
-	@command -v wrk >/dev/null || { echo "load needs wrk (Debian: apt-get install wrk)"; exit 1; }
-	@$(BIN) mock --addr $(LOAD_ADDR) --quiet --time-scale 1000000 > /dev/null & pid=$$!; \
-	trap "kill $$pid" EXIT; sleep 1; \
-	run() { printf '%-34s ' "$$1"; shift; wrk -t2 -c16 -d$(LOAD_TIME) "$$@" | awk '/Requests\/sec/ {print $$2 " req/s"}'; }; \
-	run "baseline GET /__opsconform/health" http://$(LOAD_ADDR)/__opsconform/health; \
-	run "opsmerge GET /api/v1/agents" -H "Authorization: Bearer $$(sed -n 's/^    secret: \(om_.*\)/\1/p' fixtures/opsmerge.yaml | head -1)" "http://$(LOAD_ADDR)/api/v1/agents"; \
-	run "opmanager GET v2 listDevices" -H "apikey: $$(sed -n 's/^    secret: //p' fixtures/opmanager.yaml | head -1)" "http://$(LOAD_ADDR)/api/json/v2/device/listDevices"; \
-	run "ivanti-ism GET incidents" -H "Authorization: rest_api_key=$$(sed -n 's/^    secret: //p' fixtures/ivanti-ism.yaml | head -1)" "http://$(LOAD_ADDR)/api/odata/businessobject/incidents?%24top=50"
+	$(GO) build -o bin/opsconform-load ./cmd/opsconform-load
+	bin/opsconform-load -bin $(BIN) -cache .bench -out BENCHMARKS.md $(LOAD_FLAGS)
 
 ## bench-specs: start-up, first answer and peak memory on a small, a 4 MB and
 ## GitHub's 13 MB description (downloads @octokit/openapi@23.0.2 with npm into .bench/)

@@ -70,14 +70,13 @@ func firstAlternative(op *specs.Operation) specs.Alternative {
 // case-insensitive, exactly one space separates it from the token (RFC 7235),
 // and the token must carry the profile's prefix.
 func (s *Server) authenticateBearer(p *specs.Profile, r *http.Request) (*Authenticated, *authFailure) {
-	realm := fmt.Sprintf(`Bearer realm="%s"`, p.Title)
 	invalid := func(msg string) *authFailure {
-		return &authFailure{kind: specs.Unauthenticated, message: msg, challenges: []string{realm + `, error="invalid_token"`}}
+		return &authFailure{kind: specs.Unauthenticated, message: msg, challenges: []string{bearerRealm(p) + `, error="invalid_token"`}}
 	}
 	values := r.Header.Values("Authorization")
 	switch {
 	case len(values) == 0:
-		return nil, (&authFailure{kind: specs.Unauthenticated, challenges: []string{realm}}).because(ReasonCredentialsMissing, "no Authorization header")
+		return nil, (&authFailure{kind: specs.Unauthenticated, challenges: []string{bearerRealm(p)}}).because(ReasonCredentialsMissing, "no Authorization header")
 	case len(values) > 1:
 		return nil, invalid("Send one Authorization header, not several.").because(ReasonCredentialsMalformed, "%d Authorization headers", len(values))
 	}
@@ -107,6 +106,9 @@ func (s *Server) authenticateBearer(p *specs.Profile, r *http.Request) (*Authent
 	}
 	return auth, nil
 }
+
+// bearerRealm is the Bearer challenge's scheme and realm, for refusals only.
+func bearerRealm(p *specs.Profile) string { return fmt.Sprintf(`Bearer realm="%s"`, p.Title) }
 
 // isToken68 reports whether s is an RFC 7235 token68.
 func isToken68(s string) bool {

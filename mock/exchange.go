@@ -240,7 +240,7 @@ func (s *Server) writeJSON(x *exchange, status int, v any) {
 		*buf = b // keep the grown buffer for the pool
 	}
 	if x.w.Header().Get("Content-Type") == "" {
-		x.w.Header().Set("Content-Type", "application/json")
+		x.w.Header()["Content-Type"] = jsonContentType
 	}
 	s.writeBody(x, status, b)
 }
@@ -260,7 +260,7 @@ func (s *Server) writeBody(x *exchange, status int, body []byte) {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	// The mock's clock, not net/http's: Date must agree with the rate-limit
 	// headers and expiries it is compared with, also under an injected clock.
-	h["Date"] = []string{s.now().UTC().Format(http.TimeFormat)}
+	h["Date"] = s.clockValues.dateValue(s.now())
 	x.w.WriteHeader(status)
 	if x.r.Method != http.MethodHead && status != http.StatusNoContent {
 		_, _ = x.w.Write(body)

@@ -76,6 +76,10 @@ type storedKey struct {
 	passHash   [sha256.Size]byte // basic: the password, hashed
 	// previous are secrets a regeneration kept working (the regenerate-keeps-old deviation).
 	previous [][sha256.Size]byte
+	// auth is what a lookup of this key returns, made by ring.changed after
+	// every change to the key or its owner, so a request's lookup allocates
+	// nothing. Shared by every request: read-only.
+	auth *Authenticated
 }
 
 // ring is one profile's users and keys.
@@ -97,12 +101,14 @@ type ring struct {
 	filter secretFilter
 }
 
-// changed rebuilds what the ring derives from its keys.
+// changed rebuilds what the ring derives from its keys and users.
 func (r *ring) changed() {
 	r.list = make([]Key, 0, len(r.order))
 	for _, id := range r.order {
 		sk := r.keys[id]
 		sk.granted = r.profile.Access.Expand(sk.Scopes)
+		sk.auth = nil
+		sk.auth = r.snapshot(sk)
 		r.list = append(r.list, sk.Key)
 	}
 }
@@ -306,7 +312,9 @@ func redact(mode specs.AuthMode, secret string) string {
 }
 
 // Authenticated is what a successful credential lookup yields: a snapshot of
-// the key and its owner, safe to read without the store's lock.
+// the key and its owner, safe to read without the store's lock. Lookups of
+// one key share one snapshot until the key or its owner changes: it must
+// not be changed (copy it first).
 type Authenticated struct {
 	Key   Key
 	Owner *User // nil when the key has no owner
@@ -314,7 +322,7 @@ type Authenticated struct {
 
 // BySecret finds the key whose secret is secret, comparing in constant time.
 func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
-	h := sha256.Sum256([]byte(secret))
+	h := hashSecret(secret)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	r := s.rings[profile]
@@ -334,6 +342,13 @@ func (s *Store) BySecret(profile, secret string) (*Authenticated, bool) {
 	return r.snapshot(sk), true
 }
 
+// hashSecret is the SHA-256 of a secret as the store keys it, without
+// copying the secret to the heap (every authenticated request hashes one).
+func hashSecret(secret string) [sha256.Size]byte {
+	var buf [128]byte
+	return sha256.Sum256(append(buf[:0], secret...))
+}
+
 // Holds reports whether v is a secret of any profile's key, current or kept
 // working by a deviation: what redaction uses to recognise a key sent
 // under a name nobody documents.
@@ -341,7 +356,7 @@ func (s *Store) Holds(v string) bool {
 	if f := s.filter.Load(); f == nil || !f.mayHold(v) {
 		return false
 	}
-	h := sha256.Sum256([]byte(v))
+	h := hashSecret(v)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	for _, r := range s.rings {
@@ -403,6 +418,9 @@ func (s *Store) ByPassword(profile, user, password string) (*Authenticated, bool
 }
 
 func (r *ring) snapshot(sk *storedKey) *Authenticated {
+	if sk.auth != nil {
+		return sk.auth
+	}
 	a := &Authenticated{Key: sk.Key}
 	if u := r.users[sk.Owner]; u != nil {
 		cp := *u
@@ -467,6 +485,18 @@ func (s *Store) Create(profile string, spec KeySpec) (Key, string, error) {
 		secret = private
 	}
 	return r.keys[k.ID].Key, secret, nil
+}
+
+// KeysAt is Keys with the store's revision they are at, read together: what
+// is derived from the list (encoded views, by position) is keyed by it.
+func (s *Store) KeysAt(profile string) ([]Key, uint64, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	r := s.rings[profile]
+	if r == nil {
+		return nil, 0, fmt.Errorf("%w: %q", ErrNoProfile, profile)
+	}
+	return r.list, s.rev.Load(), nil
 }
 
 // Keys lists a profile's keys in creation order, secrets redacted. The
@@ -602,6 +632,7 @@ func (s *Store) UpdateUser(profile, id string, fn func(u *User)) (User, error) {
 	}
 	fn(u)
 	u.ID = id
+	r.changed() // the owner's keys' snapshots carry the user
 	s.rev.Add(1)
 	return *u, nil
 }

@@ -1,11 +1,13 @@
 package mock
 
 import (
+	"maps"
 	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/opsconform/opsconform/specs"
@@ -31,18 +33,12 @@ func (s *Server) answerKeys(x *exchange) *failure {
 		s.respond(x, me)
 		return nil
 	case specs.ActionList:
-		rev := s.keys.Rev()
-		keys, _ := s.keys.Keys(p.Name) // shared: filtered into a new slice, never in place
-		if parent == "" {
-			return s.list(x, len(keys), func(dst []byte, i int) []byte { return s.appendKeyView(dst, x, keys[i], rev) })
+		keys, rev, _ := s.keys.KeysAt(p.Name) // shared: never changed in place
+		v := s.keyViewsFor(x, keys, rev, parent)
+		if v.visible == nil {
+			return s.list(x, len(keys), func(dst []byte, i int) []byte { return s.appendKeyView(dst, x, v, keys, i) })
 		}
-		visible := make([]int32, 0, len(keys))
-		for i := range keys {
-			if boundTo(keys[i], parent) {
-				visible = append(visible, int32(i))
-			}
-		}
-		return s.list(x, len(visible), func(dst []byte, i int) []byte { return s.appendKeyView(dst, x, keys[visible[i]], rev) })
+		return s.list(x, len(v.visible), func(dst []byte, i int) []byte { return s.appendKeyView(dst, x, v, keys, int(v.visible[i])) })
 	case specs.ActionCreate:
 		body, f := x.jsonBody()
 		if f != nil {
@@ -180,11 +176,13 @@ func (s *Server) keyView(x *exchange, k Key, owner *User, secret string) map[str
 	return out
 }
 
+// keyItemSchema is the schema a key is shown through: one item of a list,
+// else the whole answer; looked up when the server was built.
 func keyItemSchema(x *exchange) *base.Schema {
 	if x.op.Resource.Action == specs.ActionList {
-		return itemSchema(x.profile, x.op)
+		return x.info.itemSchema
 	}
-	return successSchema(x.profile, x.op)
+	return x.info.successSchema
 }
 
 func (s *Server) keyField(x *exchange, k Key, owner *User, secret, name string, sch *base.Schema) (any, bool) {
@@ -310,46 +308,95 @@ func boundEntity(p *specs.Profile, k Key, param string) string {
 	return ""
 }
 
-// keyViews caches the JSON of key views in lists: a key's view depends on
-// the key, its owner, the operation's item schema and the origin its link
-// is written for, and is stale after any change to the store.
+// keyViews caches the JSON of key views in lists. A key's view depends on
+// the key and its owner, the operation's item schema and the URL its link
+// is written for, and is stale after any change to the store. A request
+// finds its set of views with one lookup and no lock, then reads one slot
+// per key it lists; only a miss on a set takes the lock.
 type keyViews struct {
-	mu  sync.Mutex
-	rev uint64
-	m   map[keyViewKey][]byte
+	mu    sync.Mutex // serialises publishing tables
+	table atomic.Pointer[keyViewTable]
 }
 
-type keyViewKey struct {
-	id     string
-	schema *base.Schema
-	origin string
+// keyViewTable is the views at one store revision. Published tables are
+// never changed: a new set is added to a copy.
+type keyViewTable struct {
+	rev  uint64
+	sets map[keyViewSet]*keyViewSlots
 }
 
-// maxKeyViews bounds the cache: origins come from clients' Host headers.
-const maxKeyViews = 50_000
+// keyViewSet is what a list's views depend on besides the keys themselves.
+type keyViewSet struct {
+	profile string
+	schema  *base.Schema
+	tls     bool
+	host    string // origins come from clients' Host headers: see maxKeyViewSets
+	path    string // a key without a bound entity links under the list's path
+	parent  string // the entity the list is under ("" for all keys)
+}
 
-// appendKeyView appends k's view as a list shows it, from the cache when the
-// store has not changed since it was encoded.
-func (s *Server) appendKeyView(dst []byte, x *exchange, k Key, rev uint64) []byte {
+// keyViewSlots are one set's views, by position in the store's key list at
+// the table's revision, filled as keys are first listed.
+type keyViewSlots struct {
+	visible []int32 // positions of the keys bound to the set's parent; nil when it has none
+	views   []atomic.Pointer[[]byte]
+}
+
+// maxKeyViewSets bounds the cache: sets come from clients' hosts and paths.
+const maxKeyViewSets = 256
+
+// keyViewsFor is the set of views a list request reads, for keys as they
+// were at rev.
+func (s *Server) keyViewsFor(x *exchange, keys []Key, rev uint64, parent string) *keyViewSlots {
+	set := keyViewSet{profile: x.profile.Name, schema: keyItemSchema(x), tls: x.r.TLS != nil, host: x.r.Host, path: x.r.URL.Path, parent: parent}
+	c := &s.keyViews
+	if t := c.table.Load(); t != nil && t.rev == rev {
+		if v := t.sets[set]; v != nil {
+			return v
+		}
+	}
+	v := &keyViewSlots{views: make([]atomic.Pointer[[]byte], len(keys))}
+	if parent != "" {
+		v.visible = make([]int32, 0, len(keys))
+		for i := range keys {
+			if boundTo(keys[i], parent) {
+				v.visible = append(v.visible, int32(i))
+			}
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.table.Load()
+	switch {
+	case t != nil && t.rev > rev:
+		return v // the keys read are older than the table: use the views once, keep none
+	case t != nil && t.rev == rev:
+		if old := t.sets[set]; old != nil {
+			return old
+		}
+	default:
+		t = &keyViewTable{rev: rev}
+	}
+	next := &keyViewTable{rev: rev, sets: make(map[keyViewSet]*keyViewSlots, len(t.sets)+1)}
+	if len(t.sets) < maxKeyViewSets {
+		maps.Copy(next.sets, t.sets)
+	}
+	next.sets[set] = v
+	c.table.Store(next)
+	return v
+}
+
+// appendKeyView appends the view of keys[i] as a list shows it, from the
+// set's slot once it has been encoded.
+func (s *Server) appendKeyView(dst []byte, x *exchange, v *keyViewSlots, keys []Key, i int) []byte {
 	if x.faults != nil { // deviations may show secrets or change shapes: never cached
-		out, _ := appendJSON(dst, s.keyView(x, k, nil, ""))
+		out, _ := appendJSON(dst, s.keyView(x, keys[i], nil, ""))
 		return out
 	}
-	key := keyViewKey{id: k.ID, schema: keyItemSchema(x), origin: scheme(x.r) + "://" + x.r.Host}
-	c := &s.keyViews
-	c.mu.Lock()
-	if c.rev != rev || c.m == nil || len(c.m) > maxKeyViews {
-		c.rev, c.m = rev, map[keyViewKey][]byte{}
+	if b := v.views[i].Load(); b != nil {
+		return append(dst, *b...)
 	}
-	b, ok := c.m[key]
-	c.mu.Unlock()
-	if !ok {
-		b, _ = appendJSON(nil, s.keyView(x, k, nil, "")) // a key view is maps and strings: it always encodes
-		c.mu.Lock()
-		if c.rev == rev {
-			c.m[key] = b
-		}
-		c.mu.Unlock()
-	}
+	b, _ := appendJSON(nil, s.keyView(x, keys[i], nil, "")) // a key view is maps and strings: it always encodes
+	v.views[i].Store(&b)
 	return append(dst, b...)
 }

@@ -21,6 +21,14 @@ type opInfo struct {
 	// served. nil when the list shows the stored items as they are.
 	listView *base.Schema
 
+	// The success schema as answers read it, looked up once: the body inside
+	// the success envelope (successSchema), whether the 2xx is wrapped in
+	// that envelope (wrapped), and what one item of it is (itemSchema, for
+	// operations on a collection; see itemSchema).
+	successSchema *base.Schema
+	itemSchema    *base.Schema
+	wrapped       bool
+
 	// params check the request's parameters without the full validator,
 	// when simpleParams says they can (see compileParams).
 	params       []paramCheck
@@ -29,6 +37,11 @@ type opInfo struct {
 
 func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
 	info := &opInfo{success: successResponse(op), headers: http.Header{}, skeleton: map[string]any{}}
+	info.successSchema = successSchema(p, op)
+	info.wrapped = info.success != nil && envelopeProperty(p, info.success.Schema) != nil
+	if op.Resource != nil {
+		info.itemSchema = itemSchema(p, op)
+	}
 	info.params, info.simpleParams = compileParams(op)
 	if d := op.Deprecation; d != nil {
 		info.headers.Set("Deprecation", "@"+strconv.FormatInt(d.Since.Unix(), 10))

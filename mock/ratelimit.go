@@ -146,9 +146,13 @@ func (s *Server) rateLimit(x *exchange) *failure {
 	if p.RateLimits.Headers == specs.HeadersXRateLimit && !(d.allowed && x.faults.has(devRateLimitHeadersOnlyOn429)) {
 		// Assigned directly: Header.Set would canonicalise to X-Ratelimit-Limit,
 		// and the vendor documents X-RateLimit-Limit.
-		h["X-RateLimit-Limit"] = []string{strconv.Itoa(d.limit)}
-		h["X-RateLimit-Remaining"] = []string{strconv.Itoa(s.deviateRemaining(x, d))}
-		h["X-RateLimit-Reset"] = []string{s.deviateReset(x, d.reset, untilReset)}
+		h["X-RateLimit-Limit"] = intValue(d.limit)
+		h["X-RateLimit-Remaining"] = intValue(s.deviateRemaining(x, d))
+		if x.faults == nil {
+			h["X-RateLimit-Reset"] = s.clockValues.resetValue(d.reset)
+		} else {
+			h["X-RateLimit-Reset"] = []string{s.deviateReset(x, d.reset, untilReset)}
+		}
 	}
 	if s.opts.IETFRateLimitHeaders {
 		h["RateLimit-Policy"] = []string{fmt.Sprintf(`"%s";q=%d;w=%d`, x.op.Class, d.limit, ceilSeconds(d.window))}

@@ -84,7 +84,9 @@ type Server struct {
 
 	creates atomic.Uint64 // items created by requests, for seeding each one's generated fields
 
-	keyViews keyViews // encoded key views, for key lists
+	keyViews    keyViews    // encoded key views, for key lists
+	digestHA1   ha1Cache    // H(A1) per digest key, realm and algorithm
+	clockValues clockValues // Date and X-RateLimit-Reset of the current second
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
 	data   map[string]*dataset
@@ -154,18 +156,29 @@ func New(opts Options) (*Server, error) {
 	return s, nil
 }
 
-// Reset restores every profile's keys and data to their fixtures.
+// Reset restores every profile's keys and data to their fixtures. The
+// profiles' data sets are independent (each seeded from the profile's
+// name), so they are built at once, one goroutine each: start-up waits for
+// the largest, not for the sum.
 func (s *Server) Reset() error {
-	data := map[string]*dataset{}
 	for _, p := range s.profiles {
 		if err := s.keys.Reset(p, s.fixtures[p.Name]); err != nil {
 			return err
 		}
-		ds, err := buildDataset(p, s.fixtures[p.Name], s.opts.Seed)
-		if err != nil {
-			return err
+	}
+	built := make([]*dataset, len(s.profiles))
+	errs := make([]error, len(s.profiles))
+	var wg sync.WaitGroup
+	for i, p := range s.profiles {
+		wg.Go(func() { built[i], errs[i] = buildDataset(p, s.fixtures[p.Name], s.opts.Seed) })
+	}
+	wg.Wait()
+	data := map[string]*dataset{}
+	for i, p := range s.profiles {
+		if errs[i] != nil {
+			return errs[i] // the first profile's error, as when they were built in turn
 		}
-		data[p.Name] = ds
+		data[p.Name] = built[i]
 	}
 	s.dataMu.Lock()
 	s.data = data

@@ -57,6 +57,9 @@ func Matches(patterns []string, scope string) bool {
 		if p == scope || p == "*" {
 			return true
 		}
+		if !strings.ContainsAny(p, `*?[\`) {
+			continue // a literal pattern matches only itself, tested above
+		}
 		if ok, err := path.Match(p, scope); err == nil && ok {
 			return true
 		}
