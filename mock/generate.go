@@ -1,9 +1,6 @@
 package mock
 
 import (
-	"regexp"
-	"sync"
-
 	"github.com/opsconform/opsconform/mock/gen"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	"go.yaml.in/yaml/v4"
@@ -47,19 +44,4 @@ func singular(name string) string {
 		return name[:len(name)-1]
 	}
 	return name
-}
-
-var patterns sync.Map // pattern → *regexp.Regexp
-
-// compiledPattern compiles a schema pattern once.
-func compiledPattern(p string) (*regexp.Regexp, error) {
-	if re, ok := patterns.Load(p); ok {
-		return re.(*regexp.Regexp), nil
-	}
-	re, err := regexp.Compile(p)
-	if err != nil {
-		return nil, err
-	}
-	patterns.Store(p, re)
-	return re, nil
 }

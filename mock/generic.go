@@ -448,7 +448,7 @@ func (s *Server) writeGeneric(x *exchange, resp *specs.Response, body any) {
 			default:
 				continue
 			}
-			h[name] = []string{headerValue(v)}
+			h[name] = []string{gen.ParamText(v)}
 		}
 	}
 	if resp == nil || resp.ContentType == "" || status == http.StatusNoContent || status == http.StatusNotModified || status < 200 {
@@ -477,22 +477,4 @@ func (s *Server) writeGeneric(x *exchange, resp *specs.Response, body any) {
 	}
 	x.w.Header().Set("Content-Type", ct)
 	s.writeBody(x, status, data)
-}
-
-// headerValue writes a generated value as a header: lists comma-separated.
-func headerValue(v any) string {
-	switch val := v.(type) {
-	case []any:
-		parts := make([]string, len(val))
-		for i, e := range val {
-			parts[i] = fmt.Sprint(e)
-		}
-		return strings.Join(parts, ",")
-	case map[string]any:
-		b, _ := json.Marshal(val)
-		return string(b)
-	case nil:
-		return ""
-	}
-	return fmt.Sprint(v)
 }

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/opsconform/opsconform/mock/gen"
 	"github.com/opsconform/opsconform/specs"
 	"go.yaml.in/yaml/v4"
 )
@@ -101,7 +102,7 @@ func compileParam(prm *specs.Param) (paramCheck, bool) {
 		c.maxLen = int(*s.MaxLength)
 	}
 	if s.Pattern != "" {
-		re, err := compiledPattern(s.Pattern)
+		re, err := gen.CompiledPattern(s.Pattern)
 		if err != nil {
 			return c, false
 		}

@@ -694,24 +694,7 @@ func paramValue(g *gen.Generator, p *specs.Param) string {
 	if p.Schema == nil {
 		return "opsconform"
 	}
-	v := g.Value(p.Schema, p.Name)
-	switch val := v.(type) {
-	case []any:
-		parts := make([]string, len(val))
-		for i, e := range val {
-			parts[i] = fmt.Sprint(e)
-		}
-		return strings.Join(parts, ",")
-	case map[string]any:
-		b, _ := json.Marshal(val)
-		return string(b)
-	case nil:
-		return ""
-	case float64:
-		b, _ := json.Marshal(val)
-		return string(b)
-	}
-	s := fmt.Sprint(v)
+	s := gen.ParamText(g.Value(p.Schema, p.Name))
 	if p.In == "path" && s == "" {
 		return "x"
 	}

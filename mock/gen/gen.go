@@ -640,7 +640,7 @@ func (g *Generator) str(s *base.Schema, name string) string {
 	}
 	var v string
 	if s.Pattern != "" {
-		if re, err := compiledPattern(s.Pattern); err == nil {
+		if re, err := CompiledPattern(s.Pattern); err == nil {
 			for range 8 {
 				c := g.f.Regex(s.Pattern)
 				if re.MatchString(c) && lengthOK(c, s) {
@@ -726,7 +726,9 @@ func minimal(s *base.Schema) any {
 
 var patterns sync.Map // pattern → *regexp.Regexp
 
-func compiledPattern(p string) (*regexp.Regexp, error) {
+// CompiledPattern compiles a schema pattern once, for every package that
+// checks or generates against patterns.
+func CompiledPattern(p string) (*regexp.Regexp, error) {
 	if re, ok := patterns.Load(p); ok {
 		return re.(*regexp.Regexp), nil
 	}
@@ -805,4 +807,24 @@ func JSONShape(v any) any {
 
 func singular(name string) string {
 	return strings.TrimSuffix(name, "s")
+}
+
+// ParamText writes a generated value as it travels in a header, a query or
+// a path: a list comma-separated (OpenAPI's simple style), an object and a
+// number as JSON (no exponent surprises), nil as nothing.
+func ParamText(v any) string {
+	switch val := v.(type) {
+	case []any:
+		parts := make([]string, len(val))
+		for i, e := range val {
+			parts[i] = fmt.Sprint(e)
+		}
+		return strings.Join(parts, ",")
+	case map[string]any, float64:
+		b, _ := json.Marshal(val)
+		return string(b)
+	case nil:
+		return ""
+	}
+	return fmt.Sprint(v)
 }

@@ -129,3 +129,23 @@ components:
 		t.Errorf("deep has %d nodes, want about the cap %d", n, gen.DefaultCaps.Nodes)
 	}
 }
+
+func TestParamText(t *testing.T) {
+	tests := []struct {
+		v    any
+		want string
+	}{
+		{[]any{"a", int64(2), true}, "a,2,true"},
+		{map[string]any{"k": "v"}, `{"k":"v"}`},
+		{1e6, "1000000"},
+		{2.5, "2.5"},
+		{nil, ""},
+		{"plain", "plain"},
+		{int64(7), "7"},
+	}
+	for _, tt := range tests {
+		if got := gen.ParamText(tt.v); got != tt.want {
+			t.Errorf("ParamText(%#v) = %q, want %q", tt.v, got, tt.want)
+		}
+	}
+}
