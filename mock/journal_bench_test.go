@@ -7,10 +7,11 @@ import (
 )
 
 // BenchmarkJournal measures what recording one exchange costs the request
-// that made it: redacting its URI, headers and both bodies into a reused
-// slot; an ordinary exchange (a GET with a key, a JSON page back)
-// allocates nothing once the ring has come round. "entries" is a reader's
-// filtered copy of the latest 50 4xx.
+// that made it ("add": its URI, headers and both bodies' starts kept raw in
+// a reused slot; an ordinary exchange, a GET with a key and a JSON page
+// back, allocates nothing once the ring has come round), and what reading
+// it back costs a reader ("add+read": the same, then the entry redacted
+// and copied out). "entries" is a reader's filtered copy of the latest 50 4xx.
 func BenchmarkJournal(b *testing.B) {
 	h := newHarness(b)
 	p := profileNamed(b, "opsmerge")
@@ -41,6 +42,15 @@ func BenchmarkJournal(b *testing.B) {
 			b.SetBytes(int64(min(len(body), JournalBodyCap)))
 			for b.Loop() {
 				record()
+			}
+		})
+		b.Run("add+read/"+size.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				record()
+				if out, _ := h.srv.journal.entries(journalFilter{}, 1); len(out) != 1 || out[0].ResponseBody == nil {
+					b.Fatal("no entry")
+				}
 			}
 		})
 	}

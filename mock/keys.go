@@ -99,6 +99,9 @@ type ring struct {
 	// filter rules out values that are none of the secrets and private
 	// keys the ring ever held, cheaply (see secretFilter).
 	filter secretFilter
+	// dropped are the hashes a change took out of bySecret and privates,
+	// for the store to forget (see forgetLocked).
+	dropped [][sha256.Size]byte
 }
 
 // changed rebuilds what the ring derives from its keys and users.
@@ -125,6 +128,11 @@ type Store struct {
 	// filter is every ring's secretFilter in one, rebuilt on every change
 	// and read without the lock.
 	filter atomic.Pointer[secretFilter]
+	// epoch, forgotten and settle keep secrets out of the request journal
+	// after the store stops holding them (see forget.go).
+	epoch     atomic.Uint64
+	forgotten map[[sha256.Size]byte]uint64 // hash: the epoch that forgot it
+	settle    journalSettler               // nil: no journal to settle
 }
 
 // bump marks a change to keys or users; the caller holds s.mu.
@@ -187,10 +195,18 @@ func (s *Store) Reset(p *specs.Profile, set *fixtures.Set) error {
 		}
 	}
 	r.changed()
+	s.presettle()
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.rings[p.Name]
+	if old != nil {
+		r.filter.union(&old.filter) // the old secrets stay recognisable while forgotten
+	}
 	s.rings[p.Name] = r
 	s.bump()
-	s.mu.Unlock()
+	if old != nil {
+		s.forgetLocked(old.hashes())
+	}
 	return nil
 }
 
@@ -283,13 +299,16 @@ func (r *ring) remove(id string) {
 	}
 	if sk.hasSecret {
 		delete(r.bySecret, sk.secretHash)
+		r.dropped = append(r.dropped, sk.secretHash)
 	}
 	for _, h := range sk.previous {
 		delete(r.bySecret, h)
+		r.dropped = append(r.dropped, h)
 	}
 	if sk.PublicKey != "" {
 		delete(r.byPublic, sk.PublicKey)
 		delete(r.privates, sk.passHash)
+		r.dropped = append(r.dropped, sk.passHash)
 	}
 	delete(r.keys, id)
 	r.order = slices.DeleteFunc(r.order, func(x string) bool { return x == id })
@@ -351,20 +370,15 @@ func hashSecret(secret string) [sha256.Size]byte {
 
 // Holds reports whether v is a secret of any profile's key, current or kept
 // working by a deviation: what redaction uses to recognise a key sent
-// under a name nobody documents.
+// under a name nobody documents. Secrets the store has just forgotten count
+// too, while the journal may still show them (see forgetLocked).
 func (s *Store) Holds(v string) bool {
 	if f := s.filter.Load(); f == nil || !f.mayHold(v) {
 		return false
 	}
-	h := hashSecret(v)
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, r := range s.rings {
-		if _, ok := r.bySecret[h]; ok || r.privates[h] {
-			return true
-		}
-	}
-	return false
+	return s.holdsLocked(v)
 }
 
 // First is the profile's oldest key: what a server that checks only a key's
@@ -545,6 +559,7 @@ func (s *Store) Update(profile, id string, fn func(k *Key) error) (Key, error) {
 
 // Delete removes a key; it is rejected from the next request on.
 func (s *Store) Delete(profile, id string) error {
+	s.presettle()
 	return s.update(profile, id, func(r *ring, _ *storedKey) error { r.remove(id); return nil })
 }
 
@@ -554,6 +569,7 @@ func (s *Store) Delete(profile, id string) error {
 func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error) {
 	var out Key
 	var secret string
+	s.presettle()
 	err := s.update(profile, id, func(r *ring, sk *storedKey) error {
 		if sk.PublicKey != "" {
 			private := newUserSecret()
@@ -561,6 +577,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 				sk.private = private
 			}
 			delete(r.privates, sk.passHash)
+			r.dropped = append(r.dropped, sk.passHash)
 			sk.passHash = sha256.Sum256([]byte(private))
 			r.privates[sk.passHash] = true
 			r.filter.add(private)
@@ -573,6 +590,7 @@ func (s *Store) Regenerate(profile, id string, keepOld bool) (Key, string, error
 				sk.previous = append(sk.previous, sk.secretHash)
 			} else {
 				delete(r.bySecret, sk.secretHash)
+				r.dropped = append(r.dropped, sk.secretHash)
 			}
 			sk.secretHash = sha256.Sum256([]byte(secret))
 			r.bySecret[sk.secretHash] = sk.ID
@@ -599,6 +617,8 @@ func (s *Store) update(profile, id string, fn func(r *ring, k *storedKey) error)
 	err := fn(r, sk)
 	r.changed()
 	s.bump()
+	s.forgetLocked(r.dropped)
+	r.dropped = nil
 	return err
 }
 

@@ -253,11 +253,24 @@ func (rd *redactor) uri(u *url.URL) string {
 // appendURI appends uri(u) to dst; it allocates nothing when dst has room
 // and the path needs no escaping.
 func (rd *redactor) appendURI(dst []byte, u *url.URL) []byte {
-	dst = rd.appendPath(dst, u.EscapedPath())
-	if u.RawQuery == "" && !u.ForceQuery {
+	return rd.appendPathQuery(dst, u.EscapedPath(), u.RawQuery, u.ForceQuery)
+}
+
+// appendPathQuery is appendURI for a URI's escaped path and raw query.
+func (rd *redactor) appendPathQuery(dst []byte, escapedPath, rawQuery string, forceQuery bool) []byte {
+	dst = rd.appendPath(dst, escapedPath)
+	if rawQuery == "" && !forceQuery {
 		return dst
 	}
-	return rd.appendQuery(append(dst, '?'), u.RawQuery)
+	return rd.appendQuery(append(dst, '?'), rawQuery)
+}
+
+// with is the redactor recognising secrets with known instead: the key
+// store's lookup for a caller that already holds the store's lock.
+func (rd *redactor) with(known func(string) bool) *redactor {
+	c := *rd
+	c.known = known
+	return &c
 }
 
 // header returns a header's value as the mock may show it: whole for an

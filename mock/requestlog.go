@@ -61,11 +61,15 @@ type Body struct {
 
 // journal is a ring of the latest exchanges. Recording one takes the next
 // sequence number and locks only its own slot, whose buffers are reused:
-// no lock is shared between requests, nothing is encoded to JSON, and an
-// ordinary request allocates nothing. Readers lock one slot at a time to
-// copy it out, and encode with no lock held.
+// no lock is shared between requests, nothing is encoded to JSON or
+// redacted, and an ordinary request allocates nothing. An entry stays raw,
+// as the request and response had it, until it is read or the key store
+// is about to forget a secret it may show; then it is redacted in place,
+// once (see forget.go). Readers lock one slot at a time to copy it out,
+// and encode with no lock held.
 type journal struct {
 	rd    *redactor
+	keys  *Store // whose lock readers take, and whose epoch tags raw entries
 	slots []journalSlot
 	seq   atomic.Uint64 // the last sequence number given out
 	floor atomic.Uint64 // entries up to this one were cleared by a reset
@@ -80,16 +84,24 @@ type journalSlot struct {
 	time                    time.Time
 	dur                     time.Duration
 	method                  string
-	uri                     []byte
+	uri                     []byte // redacted; empty while raw
 	status                  int
 	profile, operation, key string
 	reason                  Reason
 	why                     string
-	faults                  []string // shared with the exchange's activeFaults, never changed
-	reqHeaders, respHeaders []shownHeader
-	reqBody, respBody       []byte
+	faults                  []string      // shared with the exchange's activeFaults, never changed
+	reqHeaders, respHeaders []shownHeader // values as sent while raw
+	reqBody, respBody       []byte        // up to JournalBodyCap+bodyMargin bytes as sent while raw
 	reqSize, respSize       int
 	hasReqBody, hasRespBody bool
+
+	// raw says the entry is not redacted yet: its path and query are the
+	// request's own, its headers and bodies as sent. epoch is the key
+	// store's forgetting epoch when it was recorded.
+	raw         bool
+	epoch       uint64
+	path, query string
+	forceQuery  bool
 }
 
 // shownHeader is one header field as the journal shows it; its strings are
@@ -99,9 +111,10 @@ type shownHeader struct {
 	redacted    bool // value is only what may be shown before REDACTED (a scheme), or empty
 }
 
-func newJournal(rd *redactor, size int) *journal {
-	j := &journal{rd: rd, slots: make([]journalSlot, size)}
+func newJournal(rd *redactor, keys *Store, size int) *journal {
+	j := &journal{rd: rd, keys: keys, slots: make([]journalSlot, size)}
 	j.bufs.New = func() any { b := make([]byte, 0, JournalBodyCap+bodyMargin); return &b }
+	keys.settleWith(j.settle)
 	return j
 }
 
@@ -118,7 +131,8 @@ func (j *journal) capture(x *exchange, body []byte) {
 	x.respSize = len(body)
 }
 
-// add records one exchange.
+// add records one exchange, raw: it copies references and at most the
+// body windows, and redacts nothing (why is redacted already).
 func (j *journal) add(x *exchange, start time.Time, dur time.Duration, why string) {
 	n := j.seq.Add(1)
 	sl := &j.slots[n%uint64(len(j.slots))]
@@ -130,9 +144,14 @@ func (j *journal) add(x *exchange, start time.Time, dur time.Duration, why strin
 	if sl.seq > n {
 		return // the ring came round while this exchange was recorded: a later one holds the slot
 	}
-	rd, r := j.rd, x.r
+	r := x.r
 	sl.seq, sl.time, sl.dur, sl.method, sl.status = n, start, dur, r.Method, x.status
-	sl.uri = rd.appendURI(sl.uri[:0], r.URL)
+	// The epoch is read under the slot's lock: a settle that locks this
+	// slot after us sees the entry; one that locked it before moved the
+	// epoch on first, so the entry carries the new one (see forget.go).
+	sl.raw, sl.epoch = true, j.keys.Epoch()
+	sl.uri = sl.uri[:0]
+	sl.path, sl.query, sl.forceQuery = r.URL.EscapedPath(), r.URL.RawQuery, r.URL.ForceQuery
 	sl.profile, sl.operation, sl.key = "", "", x.keyID
 	if x.profile != nil {
 		sl.profile = x.profile.Name
@@ -148,28 +167,77 @@ func (j *journal) add(x *exchange, start time.Time, dur time.Duration, why strin
 		sl.faults = x.faults.fired
 	}
 	sl.reqHeaders = append(sl.reqHeaders[:0], shownHeader{name: "Host", value: r.Host})
-	sl.reqHeaders = appendHeaders(rd, sl.reqHeaders, r.Header)
-	sl.respHeaders = appendHeaders(rd, sl.respHeaders[:0], x.w.Header())
+	sl.reqHeaders = appendHeaders(sl.reqHeaders, r.Header)
+	sl.respHeaders = appendHeaders(sl.respHeaders[:0], x.w.Header())
 	sl.hasReqBody, sl.reqSize = x.body != nil, len(x.body)
-	sl.reqBody = sl.reqBody[:0]
-	if x.body != nil {
-		sl.reqBody = rd.appendBody(sl.reqBody, x.body, r.Header.Get("Content-Type"), JournalBodyCap)
-	}
+	sl.reqBody = append(sl.reqBody[:0], x.body[:min(len(x.body), JournalBodyCap+bodyMargin)]...)
 	sl.hasRespBody, sl.respSize = x.respBody != nil, x.respSize
 	sl.respBody = sl.respBody[:0]
 	if x.respBody != nil {
-		sl.respBody = rd.appendBody(sl.respBody, *x.respBody, x.w.Header().Get("Content-Type"), JournalBodyCap)
+		// The captured window becomes the slot's; the slot's old buffer goes to the pool.
+		sl.respBody, *x.respBody = *x.respBody, sl.respBody
 	}
 }
 
-func appendHeaders(rd *redactor, dst []shownHeader, h http.Header) []shownHeader {
+// appendHeaders appends every field of h as sent.
+func appendHeaders(dst []shownHeader, h http.Header) []shownHeader {
 	for name, values := range h {
 		for _, v := range values {
-			shown, redacted := rd.headerShown(name, v)
-			dst = append(dst, shownHeader{name: name, value: shown, redacted: redacted})
+			dst = append(dst, shownHeader{name: name, value: v})
 		}
 	}
 	return dst
+}
+
+// settle redacts, in place, every raw entry recorded before epoch below;
+// known recognises secrets. The caller holds the key store's lock.
+func (j *journal) settle(below uint64, known func(string) bool) {
+	var rd *redactor
+	var scratch []byte
+	for i := range j.slots {
+		sl := &j.slots[i]
+		sl.mu.Lock()
+		if sl.raw && sl.epoch < below {
+			if rd == nil {
+				rd, scratch = j.rd.with(known), make([]byte, 0, JournalBodyCap+bodyMargin)
+			}
+			scratch = sl.redact(rd, scratch)
+		}
+		sl.mu.Unlock()
+	}
+}
+
+// redact turns a raw entry into what may be shown: its URI, headers and
+// bodies passed through rd. scratch is a buffer to reuse, returned grown.
+// The caller holds the slot's lock and the key store's.
+func (sl *journalSlot) redact(rd *redactor, scratch []byte) []byte {
+	sl.uri = rd.appendPathQuery(sl.uri[:0], sl.path, sl.query, sl.forceQuery)
+	sl.path, sl.query = "", ""
+	for _, hs := range [2][]shownHeader{sl.reqHeaders, sl.respHeaders} {
+		for i := range hs {
+			hs[i].value, hs[i].redacted = rd.headerShown(hs[i].name, hs[i].value)
+		}
+	}
+	if sl.hasReqBody {
+		scratch = rd.appendBody(scratch[:0], sl.reqBody, contentType(sl.reqHeaders), JournalBodyCap)
+		sl.reqBody = append(sl.reqBody[:0], scratch...)
+	}
+	if sl.hasRespBody {
+		scratch = rd.appendBody(scratch[:0], sl.respBody, contentType(sl.respHeaders), JournalBodyCap)
+		sl.respBody = append(sl.respBody[:0], scratch...)
+	}
+	sl.raw = false
+	return scratch
+}
+
+// contentType is the Content-Type among raw header fields.
+func contentType(fields []shownHeader) string {
+	for _, f := range fields {
+		if strings.EqualFold(f.name, "Content-Type") {
+			return f.value
+		}
+	}
+	return ""
 }
 
 // entries copies out the entries after filter.since that pass filter,
@@ -184,6 +252,12 @@ func (j *journal) entries(f journalFilter, limit int) (out []Request, cursor uin
 	}
 	cursor = max(last, f.since)
 	out = []Request{}
+	// Raw entries are redacted as they are read, under the key store's
+	// shared lock: no secret can be forgotten meanwhile.
+	j.keys.mu.RLock()
+	defer j.keys.mu.RUnlock()
+	var rd *redactor
+	var scratch []byte
 	for n := last; n >= first; n-- {
 		sl := &j.slots[n%uint64(len(j.slots))]
 		sl.mu.Lock()
@@ -191,6 +265,12 @@ func (j *journal) entries(f journalFilter, limit int) (out []Request, cursor uin
 		case sl.seq < n:
 			cursor = n - 1 // still being recorded
 		case sl.seq == n && f.match(sl) && (limit == 0 || len(out) < limit):
+			if sl.raw {
+				if rd == nil {
+					rd, scratch = j.rd.with(j.keys.holdsLocked), make([]byte, 0, JournalBodyCap+bodyMargin)
+				}
+				scratch = sl.redact(rd, scratch)
+			}
 			out = append(out, sl.export())
 		}
 		sl.mu.Unlock()

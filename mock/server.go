@@ -128,7 +128,7 @@ func New(opts Options) (*Server, error) {
 	s.faults = faults
 	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
 	s.redact.filter = &s.keys.filter
-	s.journal = newJournal(s.redact, JournalSize)
+	s.journal = newJournal(s.redact, s.keys, JournalSize)
 	for _, p := range opts.Profiles {
 		s.byName[p.Name] = p
 		s.alternatives[p] = needsAlternatives(p)
