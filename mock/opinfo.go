@@ -33,6 +33,10 @@ type opInfo struct {
 	// when simpleParams says they can (see compileParams).
 	params       []paramCheck
 	simpleParams bool
+
+	// unsupported are the resource's unsupported parameters as header
+	// keys, canonical once here rather than on every request.
+	unsupported []string
 }
 
 func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
@@ -41,6 +45,9 @@ func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {
 	info.wrapped = info.success != nil && envelopeProperty(p, info.success.Schema) != nil
 	if op.Resource != nil {
 		info.itemSchema = itemSchema(p, op)
+		for _, name := range op.Resource.Unsupported {
+			info.unsupported = append(info.unsupported, http.CanonicalHeaderKey(name))
+		}
 	}
 	info.params, info.simpleParams = compileParams(op)
 	if d := op.Deprecation; d != nil {

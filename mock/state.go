@@ -174,9 +174,9 @@ func (s *Server) unsupported(x *exchange) *failure {
 	if res == nil {
 		return nil
 	}
-	for _, name := range res.Unsupported {
+	for i, name := range res.Unsupported {
 		_, inQuery := x.queryValues()[name]
-		if inQuery || x.r.Header.Get(name) != "" {
+		if inQuery || len(x.r.Header[x.info.unsupported[i]]) > 0 && x.r.Header[x.info.unsupported[i]][0] != "" {
 			f := fail(specs.InvalidParameter, "%s is documented by the vendor but not supported by opsconform's mock of %s; leave it out.", name, x.op.ID)
 			f.params = []string{name}
 			return f
