@@ -182,7 +182,7 @@ func (ds *dataset) fill(profile string, c *collection) error {
 	for i, it := range fix.Items {
 		item := asMap(g.value(s, "", false, 0))
 		for k, v := range it {
-			item[k] = jsonShape(v)
+			item[k] = specs.JSONShape(v)
 			if closes(s) && property(s, k) == nil {
 				c.hidden = true
 			}

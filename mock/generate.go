@@ -36,9 +36,6 @@ func schemaType(s *base.Schema) string { return gen.Kind(s) }
 // decodeNode turns a YAML node (an example, enum value or const) into a JSON-shaped value.
 func decodeNode(n *yaml.Node) any { return gen.Decode(n) }
 
-// jsonShape converts YAML's decoded forms into what encoding/json produces.
-func jsonShape(v any) any { return gen.JSONShape(v) }
-
 func singular(name string) string {
 	if len(name) > 1 && name[len(name)-1] == 's' {
 		return name[:len(name)-1]

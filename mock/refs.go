@@ -129,7 +129,7 @@ func (ds *dataset) pointRefs(c *collection, item, given map[string]any, rng *ran
 func setUngiven(item, given, with map[string]any) {
 	for k, v := range with {
 		if _, ok := given[k]; !ok {
-			item[k] = jsonShape(v)
+			item[k] = specs.JSONShape(v)
 		}
 	}
 }

@@ -252,7 +252,7 @@ func (l *loader) assignment(where, field string, v *yaml.Node, o *Operation) (As
 	if err := v.Decode(&val); err != nil {
 		return a, l.errorf(v, "%s: %v", where, err)
 	}
-	a.Value = jsonData(val)
+	a.Value = JSONShape(val)
 	return a, nil
 }
 

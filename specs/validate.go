@@ -292,7 +292,7 @@ func (r *renderer) keyword(out map[string]any, k string, v *yaml.Node, idx *inde
 	default:
 		var data any
 		if err := v.Decode(&data); err == nil {
-			out[k] = jsonData(data)
+			out[k] = JSONShape(data)
 		}
 	}
 }
@@ -474,32 +474,6 @@ func value(n *yaml.Node, key string) *yaml.Node {
 		}
 	}
 	return nil
-}
-
-// jsonData turns YAML-decoded data into what encoding/json marshals.
-func jsonData(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonData(e)
-		}
-		return x
-	case map[any]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[fmt.Sprint(k)] = jsonData(e)
-		}
-		return out
-	case []any:
-		for i, e := range x {
-			x[i] = jsonData(e)
-		}
-		return x
-	}
-	if _, err := json.Marshal(v); err != nil {
-		return fmt.Sprint(v)
-	}
-	return v
 }
 
 // boundedSchemaCache is a cache.SchemaCache that keeps at most max entries,
