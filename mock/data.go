@@ -30,6 +30,25 @@ type dataset struct {
 	created uint64 // items created by requests, for drawing their references; guarded by genMu
 }
 
+// profileData is one profile's data set as Reset leaves it: built, or
+// waiting for its first use.
+type profileData struct {
+	once  sync.Once
+	build func() (*dataset, error)
+	ds    *dataset
+	err   error
+}
+
+// get builds the data set the first time it is asked for; every caller
+// waits for that one build and gets its result.
+func (d *profileData) get() (*dataset, error) {
+	d.once.Do(func() {
+		d.ds, d.err = d.build()
+		d.build = nil
+	})
+	return d.ds, d.err
+}
+
 // pointCreated makes a created item's references name existing items,
 // keeping those the request body gives (see pointRefs). The caller must not
 // hold the dataset's lock.

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 
+	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/specs"
 )
 
@@ -326,6 +329,68 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 	if a == c {
 		t.Error("a different seed gave the same data")
+	}
+}
+
+// TestDeferredDataBuilds pins what deferring the embedded profiles' data to
+// first use rests on (deferrable): it builds, for any seed, and it is the
+// data New would have built, byte for byte, in the same order.
+func TestDeferredDataBuilds(t *testing.T) {
+	encode := func(ds *dataset) string {
+		var all strings.Builder
+		for _, c := range sortedCollections(ds) {
+			fmt.Fprintf(&all, "%s %d\n", c.name, len(c.items))
+			for _, rec := range c.items {
+				all.Write(rec.json)
+				all.WriteByte('\n')
+			}
+		}
+		return all.String()
+	}
+	for _, seed := range []int64{1, 2, 42, -7, 1 << 40} {
+		srv, err := New(Options{Profiles: embeddedProfiles(t), Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range embeddedProfiles(t) {
+			if !srv.deferData[p.Name] {
+				t.Fatalf("%s: an embedded profile with its embedded fixtures builds its data in New", p.Name)
+			}
+			if srv.data[p.Name].ds != nil {
+				t.Fatalf("seed %d: %s: data built before its first use", seed, p.Name)
+			}
+			deferred := encode(srv.dataset(p.Name))
+			eager, err := buildDataset(p, srv.fixtures[p.Name], seed)
+			if err != nil {
+				t.Fatalf("seed %d: %s: %v", seed, p.Name, err)
+			}
+			if deferred != encode(eager) {
+				t.Errorf("seed %d: %s: the deferred data differs from the data built at once", seed, p.Name)
+			}
+		}
+	}
+}
+
+// TestUserFixturesBuildInNew: fixtures from a directory may not fit the
+// spec, so their profile's data is built in New, which refuses them there.
+func TestUserFixturesBuildInNew(t *testing.T) {
+	dir := t.TempDir()
+	bad := "collections:\n  agents:\n    items:\n      - {id: a-1}\n      - {id: a-1}\n"
+	if err := os.WriteFile(filepath.Join(dir, "opsmerge.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Options{Profiles: []*specs.Profile{profileNamed(t, "opsmerge")}, Fixtures: fixtures.Dir(dir), Seed: 1})
+	if err == nil || !strings.Contains(err.Error(), "used twice") {
+		t.Fatalf("New with fixtures whose ids repeat: %v, want the start refused", err)
+	}
+	srv, err := New(Options{Profiles: embeddedProfiles(t), Fixtures: fixtures.Dir(t.TempDir()), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range embeddedProfiles(t) {
+		if !srv.deferData[p.Name] {
+			t.Errorf("%s: its embedded fixtures (none in the directory) are not deferred", p.Name)
+		}
 	}
 }
 

@@ -89,7 +89,10 @@ type Server struct {
 	clockValues clockValues // Date and X-RateLimit-Reset of the current second
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
-	data   map[string]*dataset
+	data   map[string]*profileData
+	// deferData marks the profiles whose data is built on first use (see
+	// deferrable); written once, in New.
+	deferData map[string]bool
 }
 
 // New builds a Server: it routes every operation, loads fixtures and seeds data.
@@ -120,6 +123,7 @@ func New(opts Options) (*Server, error) {
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
 		log: opts.Logger, limiter: newLimiter(opts.Now, opts.TimeScale),
 		ops: map[*specs.Operation]*opInfo{}, alternatives: map[*specs.Profile]bool{},
+		deferData: map[string]bool{},
 	}
 	faults, err := newFaultSet(opts.Profiles, opts.Seed, opts.Faults)
 	if err != nil {
@@ -143,6 +147,7 @@ func New(opts Options) (*Server, error) {
 			set = demoFixtures(p, opts.Seed, set) // a spec without fixtures: mint demo credentials
 		}
 		s.fixtures[p.Name] = set
+		s.deferData[p.Name] = deferrable(p, opts.Fixtures)
 		if p.Auth.Digest != nil {
 			s.nonces[p.Name] = newNonceStore(opts.Now, p.Auth.Digest.NonceLifetime)
 		}
@@ -158,27 +163,30 @@ func New(opts Options) (*Server, error) {
 
 // Reset restores every profile's keys and data to their fixtures. The
 // profiles' data sets are independent (each seeded from the profile's
-// name), so they are built at once, one goroutine each: start-up waits for
-// the largest, not for the sum.
+// name), so those built here are built at once, one goroutine each:
+// start-up waits for the largest, not for the sum. A profile whose data
+// may wait (see deferrable) gets it on first use instead, the same bytes.
 func (s *Server) Reset() error {
 	for _, p := range s.profiles {
 		if err := s.keys.Reset(p, s.fixtures[p.Name]); err != nil {
 			return err
 		}
 	}
-	built := make([]*dataset, len(s.profiles))
+	data := make(map[string]*profileData, len(s.profiles))
 	errs := make([]error, len(s.profiles))
 	var wg sync.WaitGroup
 	for i, p := range s.profiles {
-		wg.Go(func() { built[i], errs[i] = buildDataset(p, s.fixtures[p.Name], s.opts.Seed) })
+		d := &profileData{build: func() (*dataset, error) { return buildDataset(p, s.fixtures[p.Name], s.opts.Seed) }}
+		data[p.Name] = d
+		if !s.deferData[p.Name] {
+			wg.Go(func() { _, errs[i] = d.get() })
+		}
 	}
 	wg.Wait()
-	data := map[string]*dataset{}
-	for i, p := range s.profiles {
-		if errs[i] != nil {
-			return errs[i] // the first profile's error, as when they were built in turn
+	for _, err := range errs {
+		if err != nil {
+			return err // the first profile's error, as when they were built in turn
 		}
-		data[p.Name] = built[i]
 	}
 	s.dataMu.Lock()
 	s.data = data
@@ -187,12 +195,36 @@ func (s *Server) Reset() error {
 	return nil
 }
 
+// deferrable reports whether a profile's data may be built on its first
+// use rather than in New: an embedded profile with its embedded fixtures,
+// whose data is known to build for any seed (TestDeferredDataBuilds), so
+// that nothing a start would refuse turns up later. It is most of what
+// start-up spends and keeps (OpManager's and Ivanti's thousands of items),
+// and a client of one profile never needs the others'. Any other profile's
+// data is built in New, where fixtures that do not fit the spec stop the start.
+func deferrable(p *specs.Profile, fix fs.FS) bool {
+	return p.Embedded && fixtures.Origin(fix, p.Name) == "embedded"
+}
+
 func (s *Server) now() time.Time { return s.opts.Now() }
 
+// dataset is the profile's data, built now if its building was deferred
+// (every request that comes meanwhile waits for that one build, with no
+// lock of the server's held). nil for a profile the server does not serve.
 func (s *Server) dataset(profile string) *dataset {
 	s.dataMu.RLock()
-	defer s.dataMu.RUnlock()
-	return s.data[profile]
+	d := s.data[profile]
+	s.dataMu.RUnlock()
+	if d == nil {
+		return nil
+	}
+	ds, err := d.get()
+	if err != nil {
+		// Only data known to build is deferred (deferrable): a bug, which
+		// ServeHTTP answers as the mock's internal error.
+		panic(fmt.Sprintf("mock: %s: the data deferred to first use does not build: %v", profile, err))
+	}
+	return ds
 }
 
 // ServeHTTP runs the pipeline. Every stage returns a *failure when the
