@@ -70,7 +70,7 @@ func BenchmarkAnswer(b *testing.B) {
 			cpu := processCPU()
 			for b.Loop() {
 				w.reset()
-				x := &exchange{w: w, r: req, profile: rt.profile, op: rt.op, params: params, info: s.ops[rt.op], auth: auth}
+				x := &exchange{w: w, r: req, profile: rt.profile, op: rt.op, params: params, info: s.ops[rt.op].get(), auth: auth}
 				if f := s.answer(x); f != nil || w.status != 200 {
 					b.Fatalf("%d %v", w.status, f)
 				}

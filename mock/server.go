@@ -76,8 +76,8 @@ type Server struct {
 	limiter  *limiter
 	control  http.Handler
 
-	ops    map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
-	faults *faultSet                    // transport faults and deviations, from flags and the control API
+	ops    map[*specs.Operation]*lazyOpInfo // what each operation's answers need, worked out on its first request
+	faults *faultSet                        // transport faults and deviations, from flags and the control API
 	// alternatives marks the profiles whose security goes beyond one mode
 	// (mock/security.go), worked out once.
 	alternatives map[*specs.Profile]bool
@@ -122,7 +122,7 @@ func New(opts Options) (*Server, error) {
 		opts: opts, profiles: opts.Profiles, byName: map[string]*specs.Profile{}, router: rt,
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
 		log: opts.Logger, limiter: newLimiter(opts.Now, opts.TimeScale),
-		ops: map[*specs.Operation]*opInfo{}, alternatives: map[*specs.Profile]bool{},
+		ops: map[*specs.Operation]*lazyOpInfo{}, alternatives: map[*specs.Profile]bool{},
 		deferData: map[string]bool{},
 	}
 	faults, err := newFaultSet(opts.Profiles, opts.Seed, opts.Faults)
@@ -137,7 +137,7 @@ func New(opts Options) (*Server, error) {
 		s.byName[p.Name] = p
 		s.alternatives[p] = needsAlternatives(p)
 		for _, op := range p.Operations {
-			s.ops[op] = newOpInfo(p, op)
+			s.ops[op] = &lazyOpInfo{profile: p, op: op}
 		}
 		set, err := fixtures.Load(opts.Fixtures, p.Name)
 		if err != nil {
@@ -325,7 +325,7 @@ func (s *Server) route(x *exchange) *failure {
 		}
 		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path).because(ReasonNoRoute, "no route: no operation at %s", r.URL.Path)
 	}
-	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op]
+	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op].get()
 	x.faults = s.faults.active(x.profile, x.op)
 	if x.faults.has(devPathCaseSensitive) && !rt.exact(r.URL.EscapedPath()) {
 		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path)
