@@ -6,8 +6,10 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -135,5 +137,30 @@ func TestMockTLSFingerprint(t *testing.T) {
 	}
 	if err := leaf.VerifyHostname("127.0.0.1"); err != nil {
 		t.Errorf("the certificate does not name 127.0.0.1: %v", err)
+	}
+}
+
+// TestStartGCRestored: GOGC is raised while mocks start and put back, once,
+// as the last of several starting at once finishes, whatever the order and
+// however often each restores.
+func TestStartGCRestored(t *testing.T) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set in the environment: the start-up leaves it alone")
+	}
+	before := debug.SetGCPercent(137)
+	defer debug.SetGCPercent(before)
+	a := raiseGCForStart()
+	b := raiseGCForStart()
+	if got := debug.SetGCPercent(startGCPercent); got != startGCPercent {
+		t.Fatalf("GOGC while starting = %d, want %d", got, startGCPercent)
+	}
+	a()
+	a()
+	if got := debug.SetGCPercent(startGCPercent); got != startGCPercent {
+		t.Fatalf("GOGC with one start still running = %d, want %d", got, startGCPercent)
+	}
+	b()
+	if got := debug.SetGCPercent(137); got != 137 {
+		t.Fatalf("GOGC after the starts = %d, want the 137 they found", got)
 	}
 }
