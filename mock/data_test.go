@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -561,4 +562,46 @@ func (h *harness) pathFor(t *testing.T, p *specs.Profile, op *specs.Operation) s
 		path += "?" + strings.Join(q, "&")
 	}
 	return path
+}
+
+// TestNewKeepsLittle guards what start-up keeps beyond the modelled
+// descriptions: New builds no profile's data and works out no operation's
+// opInfo (each comes with its first request), so a server of the four
+// embedded profiles adds about 1 MiB to the live heap (keys, fixtures,
+// routes, the journal's ring) where it added 7 MiB when New built them.
+// The bound leaves room for that to grow, not for the data to come back.
+func TestNewKeepsLittle(t *testing.T) {
+	ps, err := specs.LoadEmbedded() // fresh: schemas rendered by earlier tests would hide New's
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	before := live()
+	srv, err := New(Options{Profiles: ps, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := live() - before
+	for name, d := range srv.data {
+		if d.ds != nil {
+			t.Errorf("%s: data built in New", name)
+		}
+	}
+	for op, l := range srv.ops {
+		if l.info != nil {
+			t.Errorf("%s: opInfo worked out in New", op.ID)
+		}
+	}
+	t.Logf("New kept %.1f MiB", float64(kept)/(1<<20))
+	if kept > 3<<20 {
+		t.Errorf("New kept %.1f MiB of live heap, want under 3 MiB", float64(kept)/(1<<20))
+	}
+	runtime.KeepAlive(srv)
+	runtime.KeepAlive(ps)
 }
