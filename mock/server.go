@@ -95,7 +95,8 @@ type Server struct {
 	deferData map[string]bool
 }
 
-// New builds a Server: it routes every operation, loads fixtures and seeds data.
+// New builds a Server: it routes every operation, loads fixtures and seeds
+// data, an embedded profile's when its first request comes (see deferrable).
 func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
