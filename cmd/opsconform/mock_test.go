@@ -140,27 +140,41 @@ func TestMockTLSFingerprint(t *testing.T) {
 	}
 }
 
-// TestStartGCRestored: GOGC is raised while mocks start and put back, once,
-// as the last of several starting at once finishes, whatever the order and
-// however often each restores.
-func TestStartGCRestored(t *testing.T) {
+// TestGCPhases: GOGC is startGCPercent while any mock starts, then
+// servingGCPercent while any serves, and what the mocks found once the
+// last is done, whatever the order and however often each says so.
+func TestGCPhases(t *testing.T) {
 	if _, set := os.LookupEnv("GOGC"); set {
-		t.Skip("GOGC is set in the environment: the start-up leaves it alone")
+		t.Skip("GOGC is set in the environment: the mock leaves it alone")
 	}
 	before := debug.SetGCPercent(137)
 	defer debug.SetGCPercent(before)
-	a := raiseGCForStart()
-	b := raiseGCForStart()
-	if got := debug.SetGCPercent(startGCPercent); got != startGCPercent {
-		t.Fatalf("GOGC while starting = %d, want %d", got, startGCPercent)
+	gogc := func() int { v := debug.SetGCPercent(-1); debug.SetGCPercent(v); return v }
+	a, b := startGCPhase(), startGCPhase()
+	if got := gogc(); got != startGCPercent {
+		t.Fatalf("GOGC while two start = %d, want %d", got, startGCPercent)
 	}
-	a()
-	a()
-	if got := debug.SetGCPercent(startGCPercent); got != startGCPercent {
-		t.Fatalf("GOGC with one start still running = %d, want %d", got, startGCPercent)
+	a.serving()
+	a.serving()
+	if got := gogc(); got != startGCPercent {
+		t.Fatalf("GOGC while one serves and one starts = %d, want %d", got, startGCPercent)
 	}
-	b()
-	if got := debug.SetGCPercent(137); got != 137 {
-		t.Fatalf("GOGC after the starts = %d, want the 137 they found", got)
+	b.serving()
+	if got := gogc(); got != servingGCPercent {
+		t.Fatalf("GOGC while both serve = %d, want %d", got, servingGCPercent)
+	}
+	a.done()
+	a.done()
+	if got := gogc(); got != servingGCPercent {
+		t.Fatalf("GOGC while one still serves = %d, want %d", got, servingGCPercent)
+	}
+	b.done()
+	if got := gogc(); got != 137 {
+		t.Fatalf("GOGC after both = %d, want the 137 they found", got)
+	}
+	c := startGCPhase()
+	c.done() // an early return: never served
+	if got := gogc(); got != 137 {
+		t.Fatalf("GOGC after a start that failed = %d, want 137", got)
 	}
 }
