@@ -605,3 +605,30 @@ func TestNewKeepsLittle(t *testing.T) {
 	runtime.KeepAlive(srv)
 	runtime.KeepAlive(ps)
 }
+
+// TestReleaseMemoryWired: with ReleaseMemory, building a deferred profile's
+// data asks for a release; without it, or for data built in New, nothing does.
+func TestReleaseMemoryWired(t *testing.T) {
+	for _, release := range []bool{false, true} {
+		srv, err := New(Options{Profiles: embeddedProfiles(t), Seed: 1, ReleaseMemory: release})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, d := range srv.data {
+			if got := d.release != nil; got != release {
+				t.Errorf("ReleaseMemory %v: %s releases after its build: %v", release, name, got)
+			}
+		}
+	}
+	srv, err := New(Options{Profiles: embeddedProfiles(t), Seed: 1, ReleaseMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.deferData["opsmerge"] = false // as for fixtures from a directory
+	if err := srv.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if srv.data["opsmerge"].release != nil {
+		t.Error("data built in Reset asks for a release")
+	}
+}

@@ -58,6 +58,14 @@ type Options struct {
 	// verifies, instead of the spec's (MongoDB's: MD5 alone, as Ops Manager
 	// sends). Each must be in DigestAlgorithms; see ParseDigestAlgorithms.
 	DigestAlgorithms []string
+	// ReleaseMemory hands the garbage of building a profile's data on its
+	// first use (see deferrable) back to the OS soon after (a tenth of a
+	// second, once for builds close together), with debug.FreeOSMemory, as
+	// a long-running mock should: Ivanti's data allocates 8 MiB to keep 2.5,
+	// and the runtime would otherwise keep the difference resident (5 MiB
+	// of RSS once all four embedded profiles are in use). Each release is a
+	// full collection, so tests, which build many servers, leave it off.
+	ReleaseMemory bool
 }
 
 // Server is a mock of one or more profiles.
@@ -93,6 +101,7 @@ type Server struct {
 	// deferData marks the profiles whose data is built on first use (see
 	// deferrable); written once, in New.
 	deferData map[string]bool
+	release   releaser // see Options.ReleaseMemory
 }
 
 // New builds a Server: it routes every operation, loads fixtures and seeds
@@ -189,6 +198,9 @@ func (s *Server) Reset() error {
 	var wg sync.WaitGroup
 	for i, p := range s.profiles {
 		d := &profileData{build: func() (*dataset, error) { return buildDataset(p, s.fixtures[p.Name], s.opts.Seed) }}
+		if s.deferData[p.Name] && s.opts.ReleaseMemory {
+			d.release = s.release.soon
+		}
 		data[p.Name] = d
 		if !s.deferData[p.Name] {
 			wg.Go(func() { _, errs[i] = d.get() })

@@ -167,7 +167,8 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 		logger = slog.New(slog.DiscardHandler)
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl, ControlToken: ctlToken,
-		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger, DigestAlgorithms: digestAlgs})
+		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger, DigestAlgorithms: digestAlgs,
+		ReleaseMemory: true})
 	gc.serving()
 	if err != nil {
 		return err
