@@ -4,8 +4,10 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
+	"runtime/debug"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/mock/gen"
@@ -28,6 +30,60 @@ type dataset struct {
 	// collection (x-opsconform-ref); written once when the dataset is built.
 	refs    map[string][]refField
 	created uint64 // items created by requests, for drawing their references; guarded by genMu
+}
+
+// profileData is one profile's data set as Reset leaves it: built, or
+// waiting for its first use.
+type profileData struct {
+	once  sync.Once
+	build func() (*dataset, error)
+	ds    *dataset
+	err   error
+	// release, when set, is called once the data is built: see
+	// Options.ReleaseMemory.
+	release func()
+}
+
+// get builds the data set the first time it is asked for; every caller
+// waits for that one build and gets its result.
+func (d *profileData) get() (*dataset, error) {
+	d.once.Do(func() {
+		d.ds, d.err = d.build()
+		d.build = nil
+		if d.release != nil {
+			d.release()
+		}
+	})
+	return d.ds, d.err
+}
+
+// releaseDelay is how long a release of memory waits after the data build
+// that asked for it: the request that waited for the build is answered
+// first, and builds close together (a client trying each profile) share
+// one release.
+const releaseDelay = 100 * time.Millisecond
+
+// releaser hands the heap's free memory back to the OS (debug.FreeOSMemory)
+// releaseDelay after the first of any number of requests.
+type releaser struct {
+	mu      sync.Mutex
+	pending bool
+}
+
+// soon asks for a release; one already pending covers it.
+func (r *releaser) soon() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending {
+		return
+	}
+	r.pending = true
+	time.AfterFunc(releaseDelay, func() {
+		r.mu.Lock()
+		r.pending = false
+		r.mu.Unlock()
+		debug.FreeOSMemory()
+	})
 }
 
 // pointCreated makes a created item's references name existing items,

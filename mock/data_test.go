@@ -7,6 +7,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -15,6 +18,7 @@ import (
 	validator "github.com/pb33f/libopenapi-validator"
 	"github.com/pb33f/libopenapi-validator/config"
 
+	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/specs"
 )
 
@@ -329,6 +333,68 @@ func TestSameSeedSameBytes(t *testing.T) {
 	}
 }
 
+// TestDeferredDataBuilds pins what deferring the embedded profiles' data to
+// first use rests on (deferrable): it builds, for any seed, and it is the
+// data New would have built, byte for byte, in the same order.
+func TestDeferredDataBuilds(t *testing.T) {
+	encode := func(ds *dataset) string {
+		var all strings.Builder
+		for _, c := range sortedCollections(ds) {
+			fmt.Fprintf(&all, "%s %d\n", c.name, len(c.items))
+			for _, rec := range c.items {
+				all.Write(rec.json)
+				all.WriteByte('\n')
+			}
+		}
+		return all.String()
+	}
+	for _, seed := range []int64{1, 2, 42, -7, 1 << 40} {
+		srv, err := New(Options{Profiles: embeddedProfiles(t), Seed: seed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, p := range embeddedProfiles(t) {
+			if !srv.deferData[p.Name] {
+				t.Fatalf("%s: an embedded profile with its embedded fixtures builds its data in New", p.Name)
+			}
+			if srv.data[p.Name].ds != nil {
+				t.Fatalf("seed %d: %s: data built before its first use", seed, p.Name)
+			}
+			deferred := encode(srv.dataset(p.Name))
+			eager, err := buildDataset(p, srv.fixtures[p.Name], seed)
+			if err != nil {
+				t.Fatalf("seed %d: %s: %v", seed, p.Name, err)
+			}
+			if deferred != encode(eager) {
+				t.Errorf("seed %d: %s: the deferred data differs from the data built at once", seed, p.Name)
+			}
+		}
+	}
+}
+
+// TestUserFixturesBuildInNew: fixtures from a directory may not fit the
+// spec, so their profile's data is built in New, which refuses them there.
+func TestUserFixturesBuildInNew(t *testing.T) {
+	dir := t.TempDir()
+	bad := "collections:\n  agents:\n    items:\n      - {id: a-1}\n      - {id: a-1}\n"
+	if err := os.WriteFile(filepath.Join(dir, "opsmerge.yaml"), []byte(bad), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := New(Options{Profiles: []*specs.Profile{profileNamed(t, "opsmerge")}, Fixtures: fixtures.Dir(dir), Seed: 1})
+	if err == nil || !strings.Contains(err.Error(), "used twice") {
+		t.Fatalf("New with fixtures whose ids repeat: %v, want the start refused", err)
+	}
+	srv, err := New(Options{Profiles: embeddedProfiles(t), Fixtures: fixtures.Dir(t.TempDir()), Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range embeddedProfiles(t) {
+		if !srv.deferData[p.Name] {
+			t.Errorf("%s: its embedded fixtures (none in the directory) are not deferred", p.Name)
+		}
+	}
+}
+
 func sortedCollections(ds *dataset) []*collection {
 	var names []string
 	for n := range ds.cols {
@@ -496,4 +562,73 @@ func (h *harness) pathFor(t *testing.T, p *specs.Profile, op *specs.Operation) s
 		path += "?" + strings.Join(q, "&")
 	}
 	return path
+}
+
+// TestNewKeepsLittle guards what start-up keeps beyond the modelled
+// descriptions: New builds no profile's data and works out no operation's
+// opInfo (each comes with its first request), so a server of the four
+// embedded profiles adds about 1 MiB to the live heap (keys, fixtures,
+// routes, the journal's ring) where it added 7 MiB when New built them.
+// The bound leaves room for that to grow, not for the data to come back.
+func TestNewKeepsLittle(t *testing.T) {
+	ps, err := specs.LoadEmbedded() // fresh: schemas rendered by earlier tests would hide New's
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func() int64 {
+		runtime.GC()
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return int64(m.HeapAlloc)
+	}
+	before := live()
+	srv, err := New(Options{Profiles: ps, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kept := live() - before
+	for name, d := range srv.data {
+		if d.ds != nil {
+			t.Errorf("%s: data built in New", name)
+		}
+	}
+	for op, l := range srv.ops {
+		if l.info != nil {
+			t.Errorf("%s: opInfo worked out in New", op.ID)
+		}
+	}
+	t.Logf("New kept %.1f MiB", float64(kept)/(1<<20))
+	if kept > 3<<20 {
+		t.Errorf("New kept %.1f MiB of live heap, want under 3 MiB", float64(kept)/(1<<20))
+	}
+	runtime.KeepAlive(srv)
+	runtime.KeepAlive(ps)
+}
+
+// TestReleaseMemoryWired: with ReleaseMemory, building a deferred profile's
+// data asks for a release; without it, or for data built in New, nothing does.
+func TestReleaseMemoryWired(t *testing.T) {
+	for _, release := range []bool{false, true} {
+		srv, err := New(Options{Profiles: embeddedProfiles(t), Seed: 1, ReleaseMemory: release})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, d := range srv.data {
+			if got := d.release != nil; got != release {
+				t.Errorf("ReleaseMemory %v: %s releases after its build: %v", release, name, got)
+			}
+		}
+	}
+	srv, err := New(Options{Profiles: embeddedProfiles(t), Seed: 1, ReleaseMemory: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.deferData["opsmerge"] = false // as for fixtures from a directory
+	if err := srv.Reset(); err != nil {
+		t.Fatal(err)
+	}
+	if srv.data["opsmerge"].release != nil {
+		t.Error("data built in Reset asks for a release")
+	}
 }

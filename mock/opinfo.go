@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/opsconform/opsconform/specs"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
@@ -37,6 +38,23 @@ type opInfo struct {
 	// unsupported are the resource's unsupported parameters as header
 	// keys, canonical once here rather than on every request.
 	unsupported []string
+}
+
+// lazyOpInfo is an operation's opInfo, worked out on the operation's first
+// request rather than in New: it renders the schemas of the operation's
+// responses, which for all four embedded profiles took megabytes and
+// milliseconds of start-up, for operations a client may never call.
+type lazyOpInfo struct {
+	once    sync.Once
+	profile *specs.Profile
+	op      *specs.Operation
+	info    *opInfo
+}
+
+// get works the opInfo out on the first call; every caller gets that one.
+func (l *lazyOpInfo) get() *opInfo {
+	l.once.Do(func() { l.info = newOpInfo(l.profile, l.op) })
+	return l.info
 }
 
 func newOpInfo(p *specs.Profile, op *specs.Operation) *opInfo {

@@ -70,7 +70,7 @@ func BenchmarkAnswer(b *testing.B) {
 			cpu := processCPU()
 			for b.Loop() {
 				w.reset()
-				x := &exchange{w: w, r: req, profile: rt.profile, op: rt.op, params: params, info: s.ops[rt.op], auth: auth}
+				x := &exchange{w: w, r: req, profile: rt.profile, op: rt.op, params: params, info: s.ops[rt.op].get(), auth: auth}
 				if f := s.answer(x); f != nil || w.status != 200 {
 					b.Fatalf("%d %v", w.status, f)
 				}
@@ -81,8 +81,10 @@ func BenchmarkAnswer(b *testing.B) {
 }
 
 // BenchmarkStart is what `opsconform mock` does before it listens: model
-// the four embedded specs and build the server (keys, data sets, routes).
-// "new" is the second half alone, on specs modelled once.
+// the four embedded specs and build the server (keys, routes; each
+// profile's data waits for its first request). "new" is the second half
+// alone, on specs modelled once; "data" is what the first requests to the
+// four profiles then build, in turn.
 func BenchmarkStart(b *testing.B) {
 	b.Run("specs+new", func(b *testing.B) {
 		b.ReportAllocs()
@@ -105,6 +107,23 @@ func BenchmarkStart(b *testing.B) {
 		for b.Loop() {
 			if _, err := New(Options{Profiles: ps, Seed: 1, Now: func() time.Time { return time.Unix(0, 0) }}); err != nil {
 				b.Fatal(err)
+			}
+		}
+		reportCPU(b, cpu)
+	})
+	b.Run("data", func(b *testing.B) {
+		ps := embeddedProfiles(b)
+		srv, err := New(Options{Profiles: ps, Seed: 1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		cpu := processCPU()
+		for b.Loop() {
+			for _, p := range ps {
+				if _, err := buildDataset(p, srv.fixtures[p.Name], 1); err != nil {
+					b.Fatal(err)
+				}
 			}
 		}
 		reportCPU(b, cpu)

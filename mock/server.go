@@ -58,6 +58,14 @@ type Options struct {
 	// verifies, instead of the spec's (MongoDB's: MD5 alone, as Ops Manager
 	// sends). Each must be in DigestAlgorithms; see ParseDigestAlgorithms.
 	DigestAlgorithms []string
+	// ReleaseMemory hands the garbage of building a profile's data on its
+	// first use (see deferrable) back to the OS soon after (a tenth of a
+	// second, once for builds close together), with debug.FreeOSMemory, as
+	// a long-running mock should: Ivanti's data allocates 8 MiB to keep 2.5,
+	// and the runtime would otherwise keep the difference resident (5 MiB
+	// of RSS once all four embedded profiles are in use). Each release is a
+	// full collection, so tests, which build many servers, leave it off.
+	ReleaseMemory bool
 }
 
 // Server is a mock of one or more profiles.
@@ -76,8 +84,8 @@ type Server struct {
 	limiter  *limiter
 	control  http.Handler
 
-	ops    map[*specs.Operation]*opInfo // what each operation's answers need, worked out once
-	faults *faultSet                    // transport faults and deviations, from flags and the control API
+	ops    map[*specs.Operation]*lazyOpInfo // what each operation's answers need, worked out on its first request
+	faults *faultSet                        // transport faults and deviations, from flags and the control API
 	// alternatives marks the profiles whose security goes beyond one mode
 	// (mock/security.go), worked out once.
 	alternatives map[*specs.Profile]bool
@@ -89,10 +97,15 @@ type Server struct {
 	clockValues clockValues // Date and X-RateLimit-Reset of the current second
 
 	dataMu sync.RWMutex // guards data's map, not the datasets (they lock themselves)
-	data   map[string]*dataset
+	data   map[string]*profileData
+	// deferData marks the profiles whose data is built on first use (see
+	// deferrable); written once, in New.
+	deferData map[string]bool
+	release   releaser // see Options.ReleaseMemory
 }
 
-// New builds a Server: it routes every operation, loads fixtures and seeds data.
+// New builds a Server: it routes every operation, loads fixtures and seeds
+// data, an embedded profile's when its first request comes (see deferrable).
 func New(opts Options) (*Server, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -111,6 +124,16 @@ func New(opts Options) (*Server, error) {
 		return nil, fmt.Errorf("mock: %v", err)
 	}
 	opts.DigestAlgorithms = algs
+	// The fixture files are decoded at once, one goroutine each, while the
+	// routes are built: OpManager's alone is 51 KB of YAML, and decoding
+	// the four in turn was a tenth of start-up.
+	sets := make([]*fixtures.Set, len(opts.Profiles))
+	setErrs := make([]error, len(opts.Profiles))
+	var loading sync.WaitGroup
+	defer loading.Wait()
+	for i, p := range opts.Profiles {
+		loading.Go(func() { sets[i], setErrs[i] = fixtures.Load(opts.Fixtures, p.Name) })
+	}
 	rt, err := newRouter(opts.Profiles)
 	if err != nil {
 		return nil, err
@@ -119,7 +142,8 @@ func New(opts Options) (*Server, error) {
 		opts: opts, profiles: opts.Profiles, byName: map[string]*specs.Profile{}, router: rt,
 		keys: NewStore(opts.Now), nonces: map[string]*nonceStore{}, fixtures: map[string]*fixtures.Set{},
 		log: opts.Logger, limiter: newLimiter(opts.Now, opts.TimeScale),
-		ops: map[*specs.Operation]*opInfo{}, alternatives: map[*specs.Profile]bool{},
+		ops: map[*specs.Operation]*lazyOpInfo{}, alternatives: map[*specs.Profile]bool{},
+		deferData: map[string]bool{},
 	}
 	faults, err := newFaultSet(opts.Profiles, opts.Seed, opts.Faults)
 	if err != nil {
@@ -129,13 +153,14 @@ func New(opts Options) (*Server, error) {
 	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
 	s.redact.filter = &s.keys.filter
 	s.journal = newJournal(s.redact, s.keys, JournalSize)
-	for _, p := range opts.Profiles {
+	loading.Wait()
+	for i, p := range opts.Profiles {
 		s.byName[p.Name] = p
 		s.alternatives[p] = needsAlternatives(p)
 		for _, op := range p.Operations {
-			s.ops[op] = newOpInfo(p, op)
+			s.ops[op] = &lazyOpInfo{profile: p, op: op}
 		}
-		set, err := fixtures.Load(opts.Fixtures, p.Name)
+		set, err := sets[i], setErrs[i]
 		if err != nil {
 			return nil, err
 		}
@@ -143,6 +168,7 @@ func New(opts Options) (*Server, error) {
 			set = demoFixtures(p, opts.Seed, set) // a spec without fixtures: mint demo credentials
 		}
 		s.fixtures[p.Name] = set
+		s.deferData[p.Name] = deferrable(p, opts.Fixtures)
 		if p.Auth.Digest != nil {
 			s.nonces[p.Name] = newNonceStore(opts.Now, p.Auth.Digest.NonceLifetime)
 		}
@@ -158,27 +184,33 @@ func New(opts Options) (*Server, error) {
 
 // Reset restores every profile's keys and data to their fixtures. The
 // profiles' data sets are independent (each seeded from the profile's
-// name), so they are built at once, one goroutine each: start-up waits for
-// the largest, not for the sum.
+// name), so those built here are built at once, one goroutine each:
+// start-up waits for the largest, not for the sum. A profile whose data
+// may wait (see deferrable) gets it on first use instead, the same bytes.
 func (s *Server) Reset() error {
 	for _, p := range s.profiles {
 		if err := s.keys.Reset(p, s.fixtures[p.Name]); err != nil {
 			return err
 		}
 	}
-	built := make([]*dataset, len(s.profiles))
+	data := make(map[string]*profileData, len(s.profiles))
 	errs := make([]error, len(s.profiles))
 	var wg sync.WaitGroup
 	for i, p := range s.profiles {
-		wg.Go(func() { built[i], errs[i] = buildDataset(p, s.fixtures[p.Name], s.opts.Seed) })
+		d := &profileData{build: func() (*dataset, error) { return buildDataset(p, s.fixtures[p.Name], s.opts.Seed) }}
+		if s.deferData[p.Name] && s.opts.ReleaseMemory {
+			d.release = s.release.soon
+		}
+		data[p.Name] = d
+		if !s.deferData[p.Name] {
+			wg.Go(func() { _, errs[i] = d.get() })
+		}
 	}
 	wg.Wait()
-	data := map[string]*dataset{}
-	for i, p := range s.profiles {
-		if errs[i] != nil {
-			return errs[i] // the first profile's error, as when they were built in turn
+	for _, err := range errs {
+		if err != nil {
+			return err // the first profile's error, as when they were built in turn
 		}
-		data[p.Name] = built[i]
 	}
 	s.dataMu.Lock()
 	s.data = data
@@ -187,12 +219,36 @@ func (s *Server) Reset() error {
 	return nil
 }
 
+// deferrable reports whether a profile's data may be built on its first
+// use rather than in New: an embedded profile with its embedded fixtures,
+// whose data is known to build for any seed (TestDeferredDataBuilds), so
+// that nothing a start would refuse turns up later. It is most of what
+// start-up spends and keeps (OpManager's and Ivanti's thousands of items),
+// and a client of one profile never needs the others'. Any other profile's
+// data is built in New, where fixtures that do not fit the spec stop the start.
+func deferrable(p *specs.Profile, fix fs.FS) bool {
+	return p.Embedded && fixtures.Origin(fix, p.Name) == "embedded"
+}
+
 func (s *Server) now() time.Time { return s.opts.Now() }
 
+// dataset is the profile's data, built now if its building was deferred
+// (every request that comes meanwhile waits for that one build, with no
+// lock of the server's held). nil for a profile the server does not serve.
 func (s *Server) dataset(profile string) *dataset {
 	s.dataMu.RLock()
-	defer s.dataMu.RUnlock()
-	return s.data[profile]
+	d := s.data[profile]
+	s.dataMu.RUnlock()
+	if d == nil {
+		return nil
+	}
+	ds, err := d.get()
+	if err != nil {
+		// Only data known to build is deferred (deferrable): a bug, which
+		// ServeHTTP answers as the mock's internal error.
+		panic(fmt.Sprintf("mock: %s: the data deferred to first use does not build: %v", profile, err))
+	}
+	return ds
 }
 
 // ServeHTTP runs the pipeline. Every stage returns a *failure when the
@@ -293,7 +349,7 @@ func (s *Server) route(x *exchange) *failure {
 		}
 		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path).because(ReasonNoRoute, "no route: no operation at %s", r.URL.Path)
 	}
-	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op]
+	x.profile, x.op, x.params, x.info = rt.profile, rt.op, params, s.ops[rt.op].get()
 	x.faults = s.faults.active(x.profile, x.op)
 	if x.faults.has(devPathCaseSensitive) && !rt.exact(r.URL.EscapedPath()) {
 		return fail(specs.NotFound, "No operation is served at %s.", r.URL.Path)

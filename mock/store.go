@@ -28,7 +28,7 @@ type record struct {
 
 // newRecord encodes fields, which the record then owns.
 func newRecord(fields map[string]any) (*record, error) {
-	b, err := appendJSON(nil, fields) // encoding/json's bytes, without its reflection
+	b, err := encodeRecord(fields) // encoding/json's bytes, without its reflection
 	if err != nil {
 		return nil, err
 	}

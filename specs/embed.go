@@ -38,6 +38,9 @@ func LoadEmbedded() ([]*Profile, error) {
 				return
 			}
 			out[i], errs[i] = Load(name, data)
+			if out[i] != nil {
+				out[i].Embedded = true
+			}
 		})
 	}
 	wg.Wait()

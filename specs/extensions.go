@@ -177,12 +177,18 @@ func (l *loader) knownExtensions(ext *orderedmap.Map[string, *yaml.Node], where 
 		if !strings.HasPrefix(name, "x-opsconform-") || slicesContain(allowed, name) {
 			continue
 		}
-		if len(allowed) == 0 {
-			return l.errorf(n, "%s: %s is not allowed here", where, name)
-		}
-		return l.errorf(n, "%s: unknown extension %s (known here: %s)", where, name, strings.Join(allowed, ", "))
+		return l.unknownExtension(n, where, name, allowed)
 	}
 	return nil
+}
+
+// unknownExtension is the error for an x-opsconform-* extension that is not
+// among those allowed where it stands; n is its value.
+func (l *loader) unknownExtension(n *yaml.Node, where, name string, allowed []string) error {
+	if len(allowed) == 0 {
+		return l.errorf(n, "%s: %s is not allowed here", where, name)
+	}
+	return l.errorf(n, "%s: unknown extension %s (known here: %s)", where, name, strings.Join(allowed, ", "))
 }
 
 // child finds the value node of key in a mapping node, or returns n, so that

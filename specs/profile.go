@@ -60,6 +60,13 @@ type Profile struct {
 	// OpenAPI file is checked by the generic requirements instead.
 	Extended bool
 
+	// Embedded is true for a profile LoadEmbedded modelled from a
+	// description built into the binary, false for any file read from disk
+	// (even one with the same name): what is known of the embedded
+	// descriptions, such as that their data builds from the embedded
+	// fixtures, holds for it.
+	Embedded bool
+
 	// Warnings are what the loader resolved rather than refused: overlapping
 	// templates, keywords foreign to the document's dialect, unsupported
 	// schemes. Each says where ("file:line:col: …").

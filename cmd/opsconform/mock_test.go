@@ -6,8 +6,10 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -135,5 +137,44 @@ func TestMockTLSFingerprint(t *testing.T) {
 	}
 	if err := leaf.VerifyHostname("127.0.0.1"); err != nil {
 		t.Errorf("the certificate does not name 127.0.0.1: %v", err)
+	}
+}
+
+// TestGCPhases: GOGC is startGCPercent while any mock starts, then
+// servingGCPercent while any serves, and what the mocks found once the
+// last is done, whatever the order and however often each says so.
+func TestGCPhases(t *testing.T) {
+	if _, set := os.LookupEnv("GOGC"); set {
+		t.Skip("GOGC is set in the environment: the mock leaves it alone")
+	}
+	before := debug.SetGCPercent(137)
+	defer debug.SetGCPercent(before)
+	gogc := func() int { v := debug.SetGCPercent(-1); debug.SetGCPercent(v); return v }
+	a, b := startGCPhase(), startGCPhase()
+	if got := gogc(); got != startGCPercent {
+		t.Fatalf("GOGC while two start = %d, want %d", got, startGCPercent)
+	}
+	a.serving()
+	a.serving()
+	if got := gogc(); got != startGCPercent {
+		t.Fatalf("GOGC while one serves and one starts = %d, want %d", got, startGCPercent)
+	}
+	b.serving()
+	if got := gogc(); got != servingGCPercent {
+		t.Fatalf("GOGC while both serve = %d, want %d", got, servingGCPercent)
+	}
+	a.done()
+	a.done()
+	if got := gogc(); got != servingGCPercent {
+		t.Fatalf("GOGC while one still serves = %d, want %d", got, servingGCPercent)
+	}
+	b.done()
+	if got := gogc(); got != 137 {
+		t.Fatalf("GOGC after both = %d, want the 137 they found", got)
+	}
+	c := startGCPhase()
+	c.done() // an early return: never served
+	if got := gogc(); got != 137 {
+		t.Fatalf("GOGC after a start that failed = %d, want 137", got)
 	}
 }
