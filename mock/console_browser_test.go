@@ -3,6 +3,7 @@ package mock
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http/httptest"
 	"os"
@@ -115,27 +116,27 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Revoke a key with the page's button: it asks twice, then the key is revoked.
 	run(t, ctx, "revoke a key",
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="keys"]`)),
+		clickCSS(`#tabs button[data-tab="keys"]`),
 		script(`const s = document.querySelector('#keys-profile'); s.value = 'opsmerge'; s.dispatchEvent(new Event('change'))`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key="`+full.ID+`"] button[data-action="revoke"]`)),
-		chromedp.Click(chromedp.CSS(`tr[data-key="`+full.ID+`"] button[data-action="revoke"]`)),
+		clickCSS(`tr[data-key="`+full.ID+`"] button[data-action="revoke"]`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key="`+full.ID+`"] button[data-action="revoke"].confirm`)),
-		chromedp.Click(chromedp.CSS(`tr[data-key="`+full.ID+`"] button[data-action="revoke"]`)),
+		clickCSS(`tr[data-key="`+full.ID+`"] button[data-action="revoke"]`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key="`+full.ID+`"] .state-revoked`)))
 	if st := curl(t, nil, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer "+full.Secret, hs.URL+"/api/v1/agents?per_page=3"); st != "401" {
 		t.Fatalf("a request with the revoked key: %s, want 401", st)
 	}
 	run(t, ctx, "see the 401 explained in the journal",
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="journal"]`)),
+		clickCSS(`#tabs button[data-tab="journal"]`),
 		chromedp.WaitVisible(`//tr[contains(@class,"entry")][@data-status="401"]/td[contains(., "key-revoked")][contains(., "key `+full.ID+` revoked at")]`))
 
 	// Regenerate another key: the page says how to pick the secret up, and that works, once.
 	run(t, ctx, "regenerate a key",
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="keys"]`)),
+		clickCSS(`#tabs button[data-tab="keys"]`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key="`+second.ID+`"] button[data-action="regenerate"]`)),
-		chromedp.Click(chromedp.CSS(`tr[data-key="`+second.ID+`"] button[data-action="regenerate"]`)),
+		clickCSS(`tr[data-key="`+second.ID+`"] button[data-action="regenerate"]`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-key="`+second.ID+`"] button[data-action="regenerate"].confirm`)),
-		chromedp.Click(chromedp.CSS(`tr[data-key="`+second.ID+`"] button[data-action="regenerate"]`)),
+		clickCSS(`tr[data-key="`+second.ID+`"] button[data-action="regenerate"]`),
 		chromedp.WaitVisible(`//div[contains(@class,"message")][contains(., "`+second.ID+` regenerated")]/pre`))
 	notice := value(t, ctx, chromedp.Text(`//div[contains(@class,"message")][contains(., "`+second.ID+` regenerated")]/pre`))
 	if !strings.HasPrefix(notice, "curl ") || !strings.Contains(notice, "$OPSCONFORM_CONTROL_TOKEN") || !strings.Contains(notice, "/keys/"+second.ID+"/secret") {
@@ -169,19 +170,19 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Inject a fault from the page: the next request gets it, the journal says which, and it clears.
 	run(t, ctx, "inject a fault",
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="faults"]`)),
+		clickCSS(`#tabs button[data-tab="faults"]`),
 		script(`const f = document.querySelector('#fault-form'); f.elements.kind.value = 'status'; f.elements.kind.dispatchEvent(new Event('change'));
 			f.elements.status.value = '503'; f.elements.operation.value = 'getAgent'`),
-		chromedp.Click(chromedp.CSS(`#fault-form button[type="submit"]`)),
+		clickCSS(`#fault-form button[type="submit"]`),
 		chromedp.WaitVisible(chromedp.CSS(`tr[data-fault="f1"]`)))
 	if st := curl(t, nil, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer "+newSecret, hs.URL+"/api/v1/agents/anything"); st != "503" {
 		t.Errorf("a request the fault applies to: %s, want 503", st)
 	}
 	run(t, ctx, "see the fault in the journal and clear it",
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="journal"]`)),
+		clickCSS(`#tabs button[data-tab="journal"]`),
 		chromedp.WaitVisible(`//tr[contains(@class,"entry")][@data-status="503"]/td[contains(., "fault-status")][contains(., "f1 status 503")]`),
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="faults"]`)),
-		chromedp.Click(chromedp.CSS(`tr[data-fault="f1"] button`)),
+		clickCSS(`#tabs button[data-tab="faults"]`),
+		clickCSS(`tr[data-fault="f1"] button`),
 		chromedp.WaitNotPresent(chromedp.CSS(`tr[data-fault="f1"]`)))
 	if n := len(srv.faults.list()); n != 0 {
 		t.Errorf("%d faults left after clearing from the page", n)
@@ -189,7 +190,7 @@ func TestConsoleInBrowser(t *testing.T) {
 
 	// Open every journal row: headers and bodies are on the page now, redacted.
 	run(t, ctx, "read the whole page",
-		chromedp.Click(chromedp.CSS(`#tabs button[data-tab="journal"]`)),
+		clickCSS(`#tabs button[data-tab="journal"]`),
 		chromedp.WaitVisible(`//tr[contains(@class,"entry")]/td[contains(., "/api/v1/agents") and not(contains(., "per_page"))]`),
 		script(`document.querySelectorAll('tr.entry').forEach(r => r.click())`),
 		chromedp.WaitVisible(chromedp.CSS(`tr.detail pre`)))
@@ -197,7 +198,7 @@ func TestConsoleInBrowser(t *testing.T) {
 	if dir := os.Getenv("OPSCONFORM_CONSOLE_SCREENSHOTS"); dir != "" {
 		// For a person to look at: go test -run TestConsoleInBrowser with the variable set to a directory.
 		for _, tab := range []string{"journal", "keys", "faults", "profiles"} {
-			run(t, ctx, "show "+tab, chromedp.Click(chromedp.CSS(`#tabs button[data-tab="`+tab+`"]`)), chromedp.Sleep(300*time.Millisecond))
+			run(t, ctx, "show "+tab, clickCSS(`#tabs button[data-tab="`+tab+`"]`), chromedp.Sleep(300*time.Millisecond))
 			png := value(t, ctx, chromedp.CaptureScreenshot())
 			if err := os.WriteFile(filepath.Join(dir, "console-"+tab+".png"), png, 0o644); err != nil {
 				t.Fatal(err)
@@ -234,6 +235,28 @@ func value[T any](t *testing.T, ctx context.Context, a chromedp.Action[T]) T {
 }
 
 // script runs JavaScript in the page for its effect.
+// clickCSS clicks the first element selector matches, in the page's own
+// script, waiting until there is one: the page re-renders its tables as it
+// polls, and a click by node id can land on a row just replaced ("Could not
+// find node with given id"), where a click in the page cannot.
+func clickCSS(selector string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		sel, _ := json.Marshal(selector)
+		js := "(() => { const e = document.querySelector(" + string(sel) + "); if (!e) return false; e.click(); return true; })()"
+		for {
+			clicked, err := chromedp.Evaluate[bool](js)(ctx, t)
+			if err != nil || clicked {
+				return chromedp.Void{}, err
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, fmt.Errorf("no element %s to click: %w", selector, ctx.Err())
+			case <-time.After(20 * time.Millisecond):
+			}
+		}
+	}
+}
+
 func script(js string) chromedp.Action[chromedp.Void] {
 	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
 		_, err := chromedp.Evaluate[bool]("(() => { "+js+"; return true; })()")(ctx, t)

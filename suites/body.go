@@ -2,10 +2,9 @@ package suites
 
 import (
 	"encoding/json"
-	"fmt"
-	"slices"
 	"time"
 
+	"github.com/opsconform/opsconform/specs"
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 	"go.yaml.in/yaml/v4"
 )
@@ -138,31 +137,5 @@ func nodeValue(n *yaml.Node) any {
 	if err := n.Decode(&v); err != nil {
 		return nil
 	}
-	return jsonValue(v)
-}
-
-// jsonValue makes YAML-decoded values marshal as JSON does.
-func jsonValue(v any) any {
-	switch x := v.(type) {
-	case map[string]any:
-		for k, e := range x {
-			x[k] = jsonValue(e)
-		}
-		return x
-	case map[any]any:
-		out := map[string]any{}
-		for k, e := range x {
-			out[fmt.Sprint(k)] = jsonValue(e)
-		}
-		return out
-	case []any:
-		out := slices.Clone(x)
-		for i, e := range out {
-			out[i] = jsonValue(e)
-		}
-		return out
-	case time.Time:
-		return x.UTC().Format(time.RFC3339)
-	}
-	return v
+	return specs.JSONShape(v)
 }
