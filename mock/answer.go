@@ -51,7 +51,7 @@ func (s *Server) answer(x *exchange) *failure {
 			return f
 		}
 		if len(res.View) > 0 {
-			s.respond(x, viewOf(rec, successSchema(x.profile, x.op), res.View))
+			s.respond(x, viewOf(rec, x.info.successSchema, res.View))
 			return nil
 		}
 		s.respondItem(x, c, rec)
@@ -127,7 +127,7 @@ func (s *Server) create(x *exchange, ds *dataset, c *collection) *failure {
 	if err != nil {
 		return fail(specs.InvalidBody, "The item cannot be stored: %v.", err)
 	}
-	if !answersItem(successSchema(x.profile, x.op), c.schema) {
+	if !answersItem(x.info.successSchema, c.schema) {
 		s.respond(x, s.documented(x))
 		return nil
 	}
@@ -248,7 +248,7 @@ func (s *Server) listRecords(x *exchange, ds *dataset, c *collection) *failure {
 	if c.hidden {
 		// Fields the fixtures keep for filtering (a team assignment's
 		// project) are not the operation's to show: project each item.
-		sch := itemSchema(x.profile, x.op)
+		sch := x.info.itemSchema
 		return s.list(x, len(items), func(dst []byte, i int) []byte {
 			m := project(items[i].fields, sch)
 			if ds.links != "" {

@@ -239,7 +239,7 @@ func (ds *dataset) fill(profile string, c *collection) error {
 		item := asMap(g.value(s, "", false, 0))
 		for k, v := range it {
 			item[k] = specs.JSONShape(v)
-			if closes(s) && property(s, k) == nil {
+			if closes(s) && specs.Property(s, k) == nil {
 				c.hidden = true
 			}
 		}
@@ -344,7 +344,7 @@ func itemSchema(p *specs.Profile, op *specs.Operation) *base.Schema {
 		field = p.Pagination.Response.Items
 	}
 	if field != "" {
-		s = property(s, field)
+		s = specs.Property(s, field)
 	}
 	if s == nil || schemaType(s) != "array" || s.Items == nil || !s.Items.IsA() {
 		return nil
@@ -381,16 +381,5 @@ func envelopeProperty(p *specs.Profile, s *base.Schema) *base.Schema {
 	if p.Envelope.Success == "" {
 		return nil
 	}
-	return property(s, p.Envelope.Success)
-}
-
-func property(s *base.Schema, name string) *base.Schema {
-	if s == nil || s.Properties == nil {
-		return nil
-	}
-	proxy, ok := s.Properties.Get(name)
-	if !ok {
-		return nil
-	}
-	return proxy.Schema()
+	return specs.Property(s, p.Envelope.Success)
 }

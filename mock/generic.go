@@ -199,7 +199,7 @@ func (s *Server) listBody(x *exchange, resp *specs.Response, items []map[string]
 	var wrapper map[string]any
 	if f := x.op.Resource.Items; f != "" {
 		wrapper = asMap(s.requestGenerator(x, false).Value(resp.Schema, ""))
-		arr = property(resp.Schema, f)
+		arr = specs.Property(resp.Schema, f)
 	}
 	var itemSchema *base.Schema
 	if arr != nil && arr.Items != nil && arr.Items.IsA() {
@@ -379,7 +379,7 @@ func (s *Server) genericBody(x *exchange, item *base.Schema) (map[string]any, *f
 		}
 		out := map[string]any{}
 		for k, vs := range values {
-			ps := property(item, k)
+			ps := specs.Property(item, k)
 			if ps != nil && gen.Kind(ps) == "array" {
 				var is *base.Schema
 				if ps.Items != nil && ps.Items.IsA() {

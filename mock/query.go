@@ -65,7 +65,7 @@ func (s *Server) query(x *exchange, c *collection, items []*record) (out []*reco
 		x.op.Param("query", qo.Select) == nil && x.op.Param("query", qo.Search) == nil {
 		return out, nil, nil
 	}
-	known := func(name string) bool { return property(c.schema, name) != nil }
+	known := func(name string) bool { return specs.Property(c.schema, name) != nil }
 	invalid := func(param string, err error) *failure {
 		msg := err.Error()
 		var oe *odata.Error
@@ -291,7 +291,7 @@ func (s *Server) sortList(x *exchange, c *collection, items []*record) ([]*recor
 		}
 		return items, nil
 	}
-	if property(c.schema, by) == nil {
+	if specs.Property(c.schema, by) == nil {
 		f := fail(specs.InvalidParameter, "%s: the items have no field %q.", srt.By, by)
 		f.params = []string{srt.By}
 		return nil, f

@@ -32,7 +32,7 @@ func applyDefaults(item, body map[string]any, bodySchema, itemSchema *base.Schem
 			continue
 		}
 		ps := specs.SchemaOf(proxy)
-		if ps == nil || ps.Default == nil || property(itemSchema, name) == nil {
+		if ps == nil || ps.Default == nil || specs.Property(itemSchema, name) == nil {
 			continue
 		}
 		item[name] = gen.Decode(ps.Default)
@@ -105,7 +105,7 @@ func fromRequest(res *specs.Resource, _ map[string]any) []string {
 // starts. The caller holds the dataset's lock or builds the dataset.
 func checkRefs(ds *dataset, c *collection, item map[string]any, fields []string) *failure {
 	for _, f := range fields {
-		refs, err := specs.Refs(property(c.schema, f))
+		refs, err := specs.Refs(specs.Property(c.schema, f))
 		if err != nil || len(refs) == 0 {
 			continue
 		}
@@ -194,7 +194,7 @@ func answersItem(answer, item *base.Schema) bool {
 		return true
 	}
 	for name := range answer.Properties.KeysFromOldest() {
-		if property(item, name) == nil {
+		if specs.Property(item, name) == nil {
 			return false
 		}
 	}
@@ -211,7 +211,7 @@ func (s *Server) documented(x *exchange) any {
 			if inner, ok := ex.(map[string]any); ok && x.profile.Envelope.Success != "" && envelopeProperty(x.profile, resp.Schema) != nil {
 				ex = inner[x.profile.Envelope.Success]
 			}
-			if x.profile.CheckValue(successSchema(x.profile, x.op), specs.ToClient, ex) == nil {
+			if x.profile.CheckValue(x.info.successSchema, specs.ToClient, ex) == nil {
 				return ex
 			}
 		}

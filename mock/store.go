@@ -4,9 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"github.com/opsconform/opsconform/fixtures"
 	"slices"
 	"sync"
+
+	"github.com/opsconform/opsconform/fixtures"
 
 	"github.com/pb33f/libopenapi/datamodel/high/base"
 )

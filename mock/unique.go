@@ -34,7 +34,7 @@ func newUniqueness(s *base.Schema, idField string) *uniqueness {
 		}
 		u.fields = append(u.fields, f)
 		u.used[f] = map[string]bool{}
-		ps := property(s, f)
+		ps := specs.Property(s, f)
 		u.schemas[f] = ps
 		if ps != nil && schemaType(ps) == "integer" {
 			u.counted[f] = true
@@ -42,7 +42,7 @@ func newUniqueness(s *base.Schema, idField string) *uniqueness {
 		}
 	}
 	add(idField)
-	if property(s, "id") != nil {
+	if specs.Property(s, "id") != nil {
 		add("id")
 	}
 	if s != nil && s.Properties != nil {

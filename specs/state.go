@@ -331,7 +331,7 @@ func (l *loader) collectionItem(p *Profile, m *v3.Document, name string, ops []*
 				field = p.Pagination.Response.Items
 			}
 			if field != "" {
-				s = propertySchema(s, field)
+				s = Property(s, field)
 			}
 			if s != nil && schemaKind(s) == "array" {
 				if it := arrayItem(s); it != nil && schemaKind(it) == "object" && it.Properties != nil {
@@ -355,14 +355,16 @@ func (p *Profile) answerSchema(op *Operation) *base.Schema {
 		return nil
 	}
 	if p.Envelope.Success != "" {
-		if inner := propertySchema(r.Schema, p.Envelope.Success); inner != nil {
+		if inner := Property(r.Schema, p.Envelope.Success); inner != nil {
 			return inner
 		}
 	}
 	return r.Schema
 }
 
-func propertySchema(s *base.Schema, name string) *base.Schema {
+// Property is the schema of s's property name, its $ref resolved (see
+// SchemaOf); nil when s is nil or has no such property.
+func Property(s *base.Schema, name string) *base.Schema {
 	if s == nil || s.Properties == nil {
 		return nil
 	}
@@ -386,7 +388,7 @@ func (l *loader) checkState(p *Profile, op *Operation, item *base.Schema) error 
 		return nil
 	}
 	field := func(name, what string) (*base.Schema, error) {
-		s := propertySchema(item, name)
+		s := Property(item, name)
 		if s == nil {
 			return nil, l.errorf(child(r.node, what), "%s.%s: the %s item has no property %q (have: %s)", where, what, r.Collection, name, strings.Join(propertyNames(item), ", "))
 		}
@@ -449,7 +451,7 @@ func (l *loader) checkState(p *Profile, op *Operation, item *base.Schema) error 
 		}
 	}
 	for _, out := range sortedKeys(r.Counts) {
-		cs := propertySchema(p.answerSchema(op), out)
+		cs := Property(p.answerSchema(op), out)
 		if cs == nil || schemaKind(cs) != "object" {
 			return l.errorf(child(r.node, "counts"), "%s.counts: the answer has no object property %q", where, out)
 		}
@@ -460,7 +462,7 @@ func (l *loader) checkState(p *Profile, op *Operation, item *base.Schema) error 
 	if len(r.View) > 0 {
 		answer := p.answerSchema(op)
 		for _, out := range sortedKeys(r.View) {
-			if propertySchema(answer, out) == nil {
+			if Property(answer, out) == nil {
 				return l.errorf(child(r.node, "view"), "%s.view: the answer has no property %q", where, out)
 			}
 			if _, err := field(r.View[out], "view"); err != nil {

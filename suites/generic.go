@@ -500,7 +500,7 @@ func checkCRUD(t *T) {
 		var got map[string]any
 		_ = json.Unmarshal(gbody, &got)
 		for k, v := range sent {
-			if ps := property(create.Body.Schema, k); ps == nil || ps.WriteOnly != nil && *ps.WriteOnly || ps.ReadOnly != nil && *ps.ReadOnly {
+			if ps := specs.Property(create.Body.Schema, k); ps == nil || ps.WriteOnly != nil && *ps.WriteOnly || ps.ReadOnly != nil && *ps.ReadOnly {
 				continue
 			}
 			if _, has := got[k]; !has {
@@ -924,15 +924,4 @@ func (e *env) alternativeFor(op *specs.Operation, k Credential) specs.Alternativ
 		}
 	}
 	return firstAlternative(op)
-}
-
-func property(s *base.Schema, name string) *base.Schema {
-	if s == nil || s.Properties == nil {
-		return nil
-	}
-	p, ok := s.Properties.Get(name)
-	if !ok {
-		return nil
-	}
-	return specs.SchemaOf(p)
 }
