@@ -551,3 +551,57 @@ func TestJSONFastPathModelsTheSame(t *testing.T) {
 		})
 	}
 }
+
+// TestEmbeddedNamesAreTheirFiles: --profile picks embedded descriptions by
+// EmbeddedNames before modelling any, so each must be the name its model
+// takes (no x-opsconform-profile.name may rename one).
+func TestEmbeddedNamesAreTheirFiles(t *testing.T) {
+	ps, err := LoadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range ps {
+		got = append(got, p.Name)
+	}
+	if want := EmbeddedNames(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("embedded profiles' names = %v, EmbeddedNames = %v", got, want)
+	}
+}
+
+func TestLoadEmbeddedNamed(t *testing.T) {
+	tests := []struct {
+		names   []string
+		want    []string
+		wantErr string
+	}{
+		{names: nil, want: EmbeddedNames()},
+		{names: []string{"opsmerge"}, want: []string{"opsmerge"}},
+		{names: []string{"opsmerge", "ivanti-ism", "opsmerge"}, want: []string{"ivanti-ism", "opsmerge"}},
+		{names: []string{"opsmerge", "jira"}, wantErr: `no embedded profile "jira" (embedded: ivanti-ism, mongodb-opsmanager, opmanager, opsmerge)`},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.names, ","), func(t *testing.T) {
+			ps, err := LoadEmbedded(tt.names...)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, p := range ps {
+				got = append(got, p.Name)
+				if !p.Embedded {
+					t.Errorf("%s: not marked embedded", p.Name)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("loaded %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -239,8 +239,10 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 	}()
 
 	// The mock (and the build it is compared with): timed starts, then its pages.
-	startMock := func(name, bin string) (*proc, string, error) {
-		rep.versions[name] = filepath.Base(bin) + ": " + binaryVersion(bin)
+	startMock := func(name, bin string, extra ...string) (*proc, string, error) {
+		if len(extra) == 0 { // the same build with flags is no other version
+			rep.versions[name] = filepath.Base(bin) + ": " + binaryVersion(bin)
+		}
 		var p *proc
 		var addr string
 		var starts []time.Duration
@@ -251,7 +253,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 			if addr, err = freeAddr(); err != nil {
 				return nil, "", err
 			}
-			p = &proc{name: name, argv: []string{bin, "mock", "--addr", addr, "--quiet", "--time-scale", "1000000"}}
+			p = &proc{name: name, argv: append([]string{bin, "mock", "--addr", addr, "--quiet", "--time-scale", "1000000"}, extra...)}
 			probe := &target{name: name, addr: addr, path: ps[0].target, headers: ps[0].headers}
 			if err := p.start(func() bool { return probeOnce(probe) }, 30*time.Second); err != nil {
 				return nil, "", err
@@ -269,6 +271,15 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	// The mock of one vendor, as a developer of one client runs it: its
+	// start and idle memory only (the load goes to the four-profile mock).
+	fmt.Fprintf(log, "starting the mock of %s alone %d times (cold start)\n", ps[0].profile, cfg.coldStarts)
+	one, _, err := startMock("mock --profile "+ps[0].profile, bin, "--profile", ps[0].profile)
+	if err != nil {
+		return err
+	}
+	one.stop()
+	one.startOnly = true
 	captured, err := capture(mockAddr, ps)
 	if err != nil {
 		return err
@@ -387,6 +398,9 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		}
 	}
 	for _, p := range rep.procs {
+		if p.startOnly {
+			continue
+		}
 		if !p.alive() {
 			return fmt.Errorf("%s exited during the run; its output ends:\n%s", p.name, p.out.String())
 		}

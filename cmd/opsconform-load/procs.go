@@ -29,6 +29,9 @@ type proc struct {
 	coldStarts     []time.Duration // process start to first 200, per start
 	idleRSS        uint64          // KiB, VmRSS once the first answer came and the process settled
 	loadRSS, hwmKB uint64          // KiB, VmRSS and VmHWM after the load
+	// startOnly: measured for its start and idle memory, then stopped
+	// before the load.
+	startOnly bool
 }
 
 // start runs the process in a group of its own (so that stop reaches any

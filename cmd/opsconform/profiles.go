@@ -23,51 +23,66 @@ func (s *selection) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&s.specs, "spec", nil, "OpenAPI 3 description `FILE` to load as a profile, repeatable")
 }
 
+// loadEmbedded models embedded descriptions; a test counts what it models.
+var loadEmbedded = specs.LoadEmbedded
+
 // load models the selected profiles: every --spec file, and the embedded
 // profiles --profile names (all of them when neither flag is given). A
 // --profile name may also be a --spec file's profile name, the one
 // `profiles --spec` prints: it selects that spec, which is loaded anyway.
+// Only the embedded descriptions selected are modelled: a mock of one
+// vendor, or of a --spec alone, keeps no model of the others.
 func (s *selection) load() ([]*specs.Profile, error) {
-	embedded, err := specs.LoadEmbedded()
-	if err != nil {
-		return nil, err
-	}
 	var fromSpecs []*specs.Profile
+	specNames := map[string]bool{}
 	for _, f := range s.specs {
 		p, err := specs.LoadFile(f)
 		if err != nil {
 			return nil, err
 		}
 		fromSpecs = append(fromSpecs, p)
+		specNames[p.Name] = true
 	}
 	var out []*specs.Profile
 	switch {
 	case len(s.profiles) > 0:
-		byName := map[string]*specs.Profile{}
-		var names []string
-		for _, p := range embedded {
-			byName[p.Name] = p
-			names = append(names, p.Name)
+		isEmbedded := map[string]bool{}
+		for _, n := range specs.EmbeddedNames() {
+			isEmbedded[n] = true
 		}
-		specNames := map[string]bool{}
-		for _, p := range fromSpecs {
-			specNames[p.Name] = true
-		}
+		var picked []string
 		for _, n := range s.profiles {
 			n = strings.TrimSpace(n)
 			if specNames[n] {
 				continue
 			}
-			p, ok := byName[n]
-			if !ok {
+			if !isEmbedded[n] {
+				names := specs.EmbeddedNames()
 				for _, sp := range fromSpecs {
 					names = append(names, sp.Name)
 				}
 				return nil, usageError{fmt.Sprintf("unknown profile %q (profiles: %s)", n, strings.Join(names, ", "))}
 			}
-			out = append(out, p)
+			picked = append(picked, n)
+		}
+		if len(picked) > 0 {
+			embedded, err := loadEmbedded(picked...)
+			if err != nil {
+				return nil, err
+			}
+			byName := map[string]*specs.Profile{}
+			for _, p := range embedded {
+				byName[p.Name] = p
+			}
+			for _, n := range picked {
+				out = append(out, byName[n]) // in the order named; a name twice is refused below
+			}
 		}
 	case len(s.specs) == 0:
+		embedded, err := loadEmbedded()
+		if err != nil {
+			return nil, err
+		}
 		out = embedded
 	}
 	out = append(out, fromSpecs...)
