@@ -640,34 +640,6 @@ func (s *Server) list(x *exchange, total int, appendItem func(dst []byte, i int)
 	return nil
 }
 
-// pageLinks are MongoDB's absolute self, previous and next links.
-func pageLinks(x *exchange, pg *specs.Pagination, w page, total int) []any {
-	q := url.Values{} // the request's query, parsed once for every link
-	maps.Copy(q, x.queryValues())
-	link := func(n int, rel string) map[string]any {
-		q.Set(pg.Page.Param, strconv.Itoa(n))
-		q.Set(pg.Size.Param, strconv.Itoa(w.size))
-		u := url.URL{Scheme: scheme(x.r), Host: x.r.Host, Path: x.r.URL.Path, RawQuery: q.Encode()}
-		if x.faults.has(devRelativeLinks) {
-			u.Scheme, u.Host = "", ""
-		}
-		return map[string]any{"href": u.String(), "rel": rel}
-	}
-	self := w.number
-	if x.faults.has(devSelfLinkStuck) {
-		self = 1
-	}
-	links := []any{link(self, "self")}
-	if w.number > 1 && !x.faults.has(devPreviousLinkMissing) {
-		links = append(links, link(w.number-1, "previous"))
-	}
-	last := w.offset+w.size >= total
-	if !last && !x.faults.has(devNextLinkMissing) || last && x.faults.has(devNextLinkOnLastPage) {
-		links = append(links, link(w.number+1, "next"))
-	}
-	return links
-}
-
 func scheme(r *http.Request) string {
 	if r.TLS != nil {
 		return "https"

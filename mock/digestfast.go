@@ -161,24 +161,35 @@ func hashJoin(h hash.Hash, parts ...string) string {
 
 // hexHash writes the hex hash of parts joined by colons into out and
 // returns it: with h (reset first), or with MD5's array form when h is nil,
-// which allocates nothing.
+// which allocates nothing (hexMD5).
 func hexHash(out *[2 * sha256.Size]byte, h hash.Hash, parts ...string) []byte {
-	var buf [256]byte
-	b := buf[:0]
-	for i, p := range parts {
-		if i > 0 {
-			b = append(b, ':')
-		}
-		b = append(b, p...)
-	}
 	if h == nil {
-		sum := md5.Sum(b)
-		return out[:hex.Encode(out[:], sum[:])]
+		return hexMD5(out, parts...)
 	}
+	// What h.Write is given escapes (h is an interface): this buffer is
+	// the heap's, so MD5's, in a function of its own, stays on the stack.
+	b := joinColons(make([]byte, 0, 256), parts...)
 	h.Reset()
 	h.Write(b)
-	var sum [sha256.Size]byte
-	return out[:hex.Encode(out[:], h.Sum(sum[:0]))]
+	return out[:hex.Encode(out[:], h.Sum(nil))]
+}
+
+// hexMD5 is hexHash for MD5, on the stack: nothing it hashes escapes.
+func hexMD5(out *[2 * sha256.Size]byte, parts ...string) []byte {
+	var buf [256]byte
+	sum := md5.Sum(joinColons(buf[:0], parts...))
+	return out[:hex.Encode(out[:], sum[:])]
+}
+
+// joinColons appends parts to dst with a colon between each two.
+func joinColons(dst []byte, parts ...string) []byte {
+	for i, p := range parts {
+		if i > 0 {
+			dst = append(dst, ':')
+		}
+		dst = append(dst, p...)
+	}
+	return dst
 }
 
 // digestResponse is the response a client holding password must send for

@@ -10,9 +10,9 @@ import (
 
 // TestHotPathAllocations pins what every request does to zero allocations:
 // spending from a budget, finding a key by its secret or public key,
-// judging a path and query that hold no secret, and the header values of
-// the current second. A change that makes one of them allocate fails here,
-// not in a load run.
+// judging a path and query that hold no secret, the header values of the
+// current second, and Digest's MD5 hashes. A change that makes one of them
+// allocate fails here, not in a load run.
 func TestHotPathAllocations(t *testing.T) {
 	s, clock := quietServer(t)
 	om := fixtureKey(t, "opsmerge", "full")
@@ -25,6 +25,8 @@ func TestHotPathAllocations(t *testing.T) {
 	}
 	now := clock.Now()
 	buf := make([]byte, 0, 512) // the journal redacts into a reused buffer
+	var hx [64]byte
+	uri := u.RequestURI()
 	tests := []struct {
 		name string
 		f    func()
@@ -47,6 +49,9 @@ func TestHotPathAllocations(t *testing.T) {
 		}},
 		{"redact a path", func() { buf = s.redact.appendPath(buf[:0], u.EscapedPath()) }},
 		{"redact a query", func() { buf = s.redact.appendQuery(buf[:0], u.RawQuery) }},
+		{"a Digest MD5 hash (H(A2), the response)", func() {
+			hexHash(&hx, nil, "GET", uri, "0a4f113b", "auth", "939e7578ed9e3c518a452acee763bce9")
+		}},
 		{"rate-limit count", func() { intValue(299) }},
 		{"Date", func() { s.clockValues.dateValue(now) }},
 		{"X-RateLimit-Reset", func() { s.clockValues.resetValue(now) }},

@@ -68,7 +68,13 @@ func appendJSON(dst []byte, v any) ([]byte, error) {
 			return strconv.AppendInt(dst, int64(x), 10), nil
 		}
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		// An answer's maps (its envelope, a page's fields, a link) have a
+		// few keys each: sorted on the stack, they cost no allocation.
+		var small [16]string
+		keys := small[:0]
+		if len(x) > len(small) {
+			keys = make([]string, 0, len(x))
+		}
 		for k := range x {
 			keys = append(keys, k)
 		}
