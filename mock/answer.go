@@ -435,7 +435,11 @@ func (s *Server) respond(x *exchange, body any) {
 		return
 	}
 	if resp != nil && x.info.wrapped && !x.faults.has(devSuccessEnvelopeMissing) {
-		body = map[string]any{x.profile.Envelope.Success: body}
+		if x.faults == nil && !x.envelopeRequested() {
+			body = member{x.profile.Envelope.Success, body} // nothing below looks inside
+		} else {
+			body = map[string]any{x.profile.Envelope.Success: body}
+		}
 	}
 	if x.faults.has(devSchemaExtraField) {
 		link := map[string]any{"self": x.r.URL.Path}

@@ -157,3 +157,35 @@ func TestStoredEncodingsStayTrue(t *testing.T) {
 		t.Error("a reset did not restore the keys' views")
 	}
 }
+
+// TestMemberIsAOneKeyMap: the success envelope written as a member must be
+// the bytes the one-key map it replaces was, through appendJSON and
+// through encoding/json (which escapes HTML in both).
+func TestMemberIsAOneKeyMap(t *testing.T) {
+	tests := []struct {
+		key   string
+		value any
+	}{
+		{"data", map[string]any{"id": "a-1", "n": 3, "tags": []any{"x", "y"}}},
+		{"data", json.RawMessage(`[{"id":1},{"id":2}]`)},
+		{"data", rawAppender(func(dst []byte) []byte { return append(dst, `{"items":[]}`...) })},
+		{"da\"ta<&>é", "va\\lue\n"},
+		{"data", nil},
+		{"", []any{}},
+	}
+	for _, tt := range tests {
+		want, err := appendJSON(nil, map[string]any{tt.key: tt.value})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := appendJSON(nil, member{tt.key, tt.value})
+		if err != nil || string(got) != string(want) {
+			t.Errorf("appendJSON(member{%q, …}) = %s, %v; the map writes %s", tt.key, got, err, want)
+		}
+		marshalled, err := json.Marshal(member{tt.key, tt.value})
+		mapMarshalled, _ := json.Marshal(map[string]any{tt.key: tt.value})
+		if err != nil || string(marshalled) != string(mapMarshalled) {
+			t.Errorf("json.Marshal(member{%q, …}) = %s, %v; the map's is %s", tt.key, marshalled, err, mapMarshalled)
+		}
+	}
+}

@@ -170,7 +170,8 @@ func sameTemplate(a, b []segment, fold bool) bool {
 // match finds the operation for method and the request's escaped path. When
 // the path exists under other methods only, allowed lists them (for 405).
 func (rt *router) match(method, escapedPath string) (r *route, params map[string]string, allowed []string) {
-	parts := splitPath(escapedPath)
+	var segs [16]string // a path's segments, on the stack for any path but a very deep one
+	parts := splitPath(segs[:0], escapedPath)
 	var get *route
 	var getParams map[string]string
 	for _, cand := range rt.bySegments[len(parts)] {
@@ -239,19 +240,26 @@ func (r *route) bind(parts []string, fold bool) (map[string]string, bool) {
 // exactly as the spec does (no case folded), for the deviation that forgets
 // a vendor's case-insensitive paths.
 func (r *route) exact(escapedPath string) bool {
-	_, ok := r.bind(splitPath(escapedPath), false)
+	_, ok := r.bind(splitPath(nil, escapedPath), false)
 	return ok
 }
 
-// splitPath splits an escaped request path into its unescaped segments.
-func splitPath(escapedPath string) []string {
-	parts := strings.Split(strings.Trim(escapedPath, "/"), "/")
-	for i, p := range parts {
-		if u, err := url.PathUnescape(p); err == nil {
-			parts[i] = u
+// splitPath appends the unescaped segments of an escaped request path to
+// dst: what strings.Split of the path trimmed of its slashes gives (the
+// root is one empty segment), each segment unescaped where it can be.
+func splitPath(dst []string, escapedPath string) []string {
+	p := strings.Trim(escapedPath, "/")
+	for {
+		seg, rest, more := strings.Cut(p, "/")
+		if u, err := url.PathUnescape(seg); err == nil {
+			seg = u
 		}
+		dst = append(dst, seg)
+		if !more {
+			return dst
+		}
+		p = rest
 	}
-	return parts
 }
 
 // hasPrefix, hasSuffix and index are their strings namesakes, comparing in

@@ -2,6 +2,8 @@ package mock
 
 import (
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -180,5 +182,23 @@ paths:
 	}
 	if len(rt.warnings) != 1 || !strings.Contains(rt.warnings[0], "byName") || !strings.Contains(rt.warnings[0], "byId") {
 		t.Errorf("warnings %q, want one naming byName and byId", rt.warnings)
+	}
+}
+
+// TestSplitPathAsSplitDoes: the router's segments are what strings.Split of
+// the path trimmed of its slashes gives, each unescaped where it can be;
+// splitPath finds them without that allocation.
+func TestSplitPathAsSplitDoes(t *testing.T) {
+	for _, path := range []string{"/", "", "/api/v1/agents", "/api/v1/agents/", "//api//v1///x//", "/a%2Fb/c%20d", "/bad%zzescape/x",
+		"/api/odata/businessobject/incidents('A%27B')", "/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/q/r/s/t"} {
+		want := strings.Split(strings.Trim(path, "/"), "/")
+		for i, p := range want {
+			if u, err := url.PathUnescape(p); err == nil {
+				want[i] = u
+			}
+		}
+		if got := splitPath(nil, path); !slices.Equal(got, want) {
+			t.Errorf("splitPath(%q) = %q, want %q", path, got, want)
+		}
 	}
 }
