@@ -50,7 +50,8 @@ func mockCommand() *command {
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Only the descriptions selected are loaded: the mock of one profile starts in
-about a third of the time and holds about two thirds of the memory. Keys, users and starting data come from the embedded fixtures, or from
+under half the time and holds about two thirds of the memory. Keys,
+users and starting data come from the embedded fixtures, or from
 <profile>.yaml files in --fixtures DIR; a profile without a file there keeps
 its embedded fixtures, and the banner says which each profile uses. A spec
 without fixtures gets demo keys minted from --seed, printed with a curl line
