@@ -166,8 +166,8 @@ func hexHash(out *[2 * sha256.Size]byte, h hash.Hash, parts ...string) []byte {
 	if h == nil {
 		return hexMD5(out, parts...)
 	}
-	// What h.Write is given escapes (h is an interface): this buffer is
-	// the heap's, so MD5's, in a function of its own, stays on the stack.
+	// What h.Write is given escapes (h is an interface), so this buffer is
+	// on the heap; MD5 hashes in a function of its own to stay on the stack.
 	b := joinColons(make([]byte, 0, 256), parts...)
 	h.Reset()
 	h.Write(b)

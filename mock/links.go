@@ -4,7 +4,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/opsconform/opsconform/specs"
 )
@@ -62,7 +61,7 @@ func pageLinks(x *exchange, pg *specs.Pagination, w page, total int) rawAppender
 			href := append(buf[:0], prefix...)
 			href = appendLinkQuery(href, q, keys, pg.Page.Param, l.page, pg.Size.Param, w.size)
 			dst = append(dst, `{"href":`...)
-			dst = appendStringBytes(dst, href)
+			dst = appendString(dst, href)
 			dst = append(dst, `,"rel":`...)
 			dst = appendString(dst, l.rel)
 			dst = append(dst, '}')
@@ -99,17 +98,4 @@ func appendLinkQuery(dst []byte, q url.Values, keys []string, pageParam string, 
 		}
 	}
 	return dst
-}
-
-// appendStringBytes is appendString for bytes: plain printable ASCII is
-// copied, anything else goes through appendString.
-func appendStringBytes(dst, b []byte) []byte {
-	for _, c := range b {
-		if c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			return appendString(dst, string(b))
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, b...)
-	return append(dst, '"')
 }

@@ -139,10 +139,11 @@ func (m member) MarshalJSON() ([]byte, error) { return appendJSON(nil, m) }
 // appendString appends s as a JSON string. Plain printable ASCII, which is
 // nearly every string the mock writes, is copied; anything else is escaped
 // by encoding/json so the two never disagree.
-func appendString(dst []byte, s string) []byte {
+// It takes bytes too (a link built in a buffer), copying them the same way.
+func appendString[T string | []byte](dst []byte, s T) []byte {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= utf8.RuneSelf {
-			b, _ := encodeJSON(s)
+			b, _ := encodeJSON(string(s))
 			return append(dst, b...)
 		}
 	}
