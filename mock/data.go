@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"hash/fnv"
 	"maps"
-	"runtime/debug"
 	"slices"
 	"sync"
-	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
 	"github.com/opsconform/opsconform/mock/gen"
@@ -55,35 +53,6 @@ func (d *profileData) get() (*dataset, error) {
 		}
 	})
 	return d.ds, d.err
-}
-
-// releaseDelay is how long a release of memory waits after the data build
-// that asked for it: the request that waited for the build is answered
-// first, and builds close together (a client trying each profile) share
-// one release.
-const releaseDelay = 100 * time.Millisecond
-
-// releaser hands the heap's free memory back to the OS (debug.FreeOSMemory)
-// releaseDelay after the first of any number of requests.
-type releaser struct {
-	mu      sync.Mutex
-	pending bool
-}
-
-// soon asks for a release; one already pending covers it.
-func (r *releaser) soon() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.pending {
-		return
-	}
-	r.pending = true
-	time.AfterFunc(releaseDelay, func() {
-		r.mu.Lock()
-		r.pending = false
-		r.mu.Unlock()
-		debug.FreeOSMemory()
-	})
 }
 
 // pointCreated makes a created item's references name existing items,

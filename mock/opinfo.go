@@ -49,11 +49,20 @@ type lazyOpInfo struct {
 	profile *specs.Profile
 	op      *specs.Operation
 	info    *opInfo
+	// release, when set, is called once the opInfo is worked out: that
+	// first request runs schema walks, and the validator's compilers, that
+	// serving the operation does not run again (see Options.ReleaseMemory).
+	release func()
 }
 
 // get works the opInfo out on the first call; every caller gets that one.
 func (l *lazyOpInfo) get() *opInfo {
-	l.once.Do(func() { l.info = newOpInfo(l.profile, l.op) })
+	l.once.Do(func() {
+		l.info = newOpInfo(l.profile, l.op)
+		if l.release != nil {
+			l.release()
+		}
+	})
 	return l.info
 }
 

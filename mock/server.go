@@ -58,13 +58,19 @@ type Options struct {
 	// verifies, instead of the spec's (MongoDB's: MD5 alone, as Ops Manager
 	// sends). Each must be in DigestAlgorithms; see ParseDigestAlgorithms.
 	DigestAlgorithms []string
-	// ReleaseMemory hands the garbage of building a profile's data on its
-	// first use (see deferrable) back to the OS soon after (a tenth of a
-	// second, once for builds close together), with debug.FreeOSMemory, as
-	// a long-running mock should: Ivanti's data allocates 8 MiB to keep 2.5,
-	// and the runtime would otherwise keep the difference resident (5 MiB
-	// of RSS once all four embedded profiles are in use). Each release is a
-	// full collection, so tests, which build many servers, leave it off.
+	// ReleaseMemory hands back to the OS, soon after (a tenth of a second,
+	// once for builds close together), what one-off builds leave resident,
+	// as a long-running mock should (see residency.Release):
+	//   - after a profile's data is built on its first use (see
+	//     deferrable): the build's garbage, which the runtime would
+	//     otherwise keep (Ivanti's data allocates 8 MiB to keep 2.5: 5 MiB
+	//     of RSS once all four embedded profiles are in use), and the pages
+	//     of the binary it ran (schema walks, the generator: about 12 MiB);
+	//   - after an operation's first request: the pages of the binary that
+	//     working out its opInfo and validator ran (8 MiB for the first),
+	//     which serving it does not run again.
+	// A data release is a full collection, so tests, which build many
+	// servers, leave it off.
 	ReleaseMemory bool
 }
 
@@ -158,7 +164,11 @@ func New(opts Options) (*Server, error) {
 		s.byName[p.Name] = p
 		s.alternatives[p] = needsAlternatives(p)
 		for _, op := range p.Operations {
-			s.ops[op] = &lazyOpInfo{profile: p, op: op}
+			info := &lazyOpInfo{profile: p, op: op}
+			if opts.ReleaseMemory {
+				info.release = s.release.pagesSoon
+			}
+			s.ops[op] = info
 		}
 		set, err := sets[i], setErrs[i]
 		if err != nil {

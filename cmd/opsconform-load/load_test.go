@@ -174,16 +174,25 @@ func TestParseStatCPU(t *testing.T) {
 }
 
 func TestParseMemory(t *testing.T) {
-	status := "Name:\topsconform\nVmPeak:\t 1000 kB\nVmHWM:\t   51552 kB\nVmRSS:\t   42636 kB\nRssAnon:\t 20612 kB\n"
-	rss, hwm, err := parseMemory([]byte(status))
-	if err != nil || rss != 42636 || hwm != 51552 {
-		t.Fatalf("parseMemory = %d, %d, %v; want 42636, 51552", rss, hwm, err)
+	tests := []struct {
+		name, status string
+		want         memStatus
+		ok           bool
+	}{
+		{"every field", "Name:\topsconform\nVmPeak:\t 1000 kB\nVmHWM:\t   51552 kB\nVmRSS:\t   42636 kB\nRssAnon:\t 20612 kB\nRssFile:\t   22024 kB\nRssShmem:\t 0 kB\n",
+			memStatus{rss: 42636, hwm: 51552, anon: 20612, file: 22024}, true},
+		{"a kernel without the split", "VmHWM:\t 2 kB\nVmRSS:\t 1 kB\n", memStatus{rss: 1, hwm: 2}, true},
+		{"no VmHWM", "VmRSS:\t 1 kB\n", memStatus{}, false},
+		{"another unit", "VmRSS:\t 1 MB\nVmHWM:\t 1 kB\n", memStatus{}, false},
+		{"not a number", "VmRSS:\t 1 kB\nVmHWM:\t 1 kB\nRssAnon:\t x kB\n", memStatus{}, false},
 	}
-	if _, _, err := parseMemory([]byte("VmRSS:\t 1 kB\n")); err == nil {
-		t.Fatal("a status without VmHWM parsed")
-	}
-	if _, _, err := parseMemory([]byte("VmRSS:\t 1 MB\nVmHWM:\t 1 kB\n")); err == nil {
-		t.Fatal("a value in another unit parsed")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseMemory([]byte(tt.status))
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Errorf("parseMemory = %+v, %v; want %+v (ok %v)", got, err, tt.want, tt.ok)
+			}
+		})
 	}
 }
 
@@ -355,7 +364,7 @@ func TestReportJudgesTargets(t *testing.T) {
 	r.results[bare.key()] = map[int][]*cell{16: mk(10000, 100*time.Microsecond), 64: mk(10000, time.Millisecond)}
 	r.results[mockT.key()] = map[int][]*cell{16: mk(8500, 120*time.Microsecond), 64: mk(8000, 3*time.Millisecond)}
 	r.results[wm.key()] = map[int][]*cell{16: mk(2000, time.Millisecond)}
-	r.procs = []*proc{{name: "mock", coldStarts: []time.Duration{60 * time.Millisecond, 50 * time.Millisecond, 70 * time.Millisecond}, idleRSS: 30 << 10, loadRSS: 50 << 10, hwmKB: 90 << 10}}
+	r.procs = []*proc{{name: "mock", coldStarts: []time.Duration{60 * time.Millisecond, 50 * time.Millisecond, 70 * time.Millisecond}, idle: memStatus{rss: 30 << 10, anon: 28 << 10, file: 2 << 10}, loaded: memStatus{rss: 50 << 10, hwm: 90 << 10}}}
 	var out bytes.Buffer
 	if err := r.write(&out); err != nil {
 		t.Fatal(err)
@@ -369,6 +378,8 @@ func TestReportJudgesTargets(t *testing.T) {
 		"the mock's req/s against WireMock's | ≥ 2× | 4.2× | met |",
 		"| cold start, four profiles (median, exec to first 200) | < 100 ms | 60 ms | met |",
 		"| RSS after the load run (VmHWM, the peak) | < 80 MiB | 90.0 MiB | **not met** |",
+		"| RSS idle (VmRSS after the first answer) | < 40 MiB | 30.0 MiB (28.0 + 2.0) | met |",
+		"| 30.0 MiB (28.0 + 2.0) | 50.0 MiB | 90.0 MiB |",
 		"| mock Bearer | opsmerge | 16 | 8,500 | 0.85 |",
 		"- Prism: node is not installed",
 		"| CPUs | 2 (`nproc`), test CPU |",

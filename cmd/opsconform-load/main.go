@@ -263,7 +263,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		p.coldStarts = starts
 		rep.procs = append(rep.procs, p)
 		time.Sleep(500 * time.Millisecond)
-		p.idleRSS, _, err = p.memory()
+		p.idle, err = p.memory()
 		return p, addr, err
 	}
 	fmt.Fprintf(log, "starting the mock %d times (cold start)\n", cfg.coldStarts)
@@ -306,7 +306,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 	}
 	rep.procs = append(rep.procs, bare)
 	time.Sleep(500 * time.Millisecond)
-	bare.idleRSS, _, _ = bare.memory()
+	bare.idle, _ = bare.memory()
 
 	for _, p := range ps {
 		hdr := p.headers
@@ -404,7 +404,7 @@ func run(ctx context.Context, cfg config, log io.Writer) error {
 		if !p.alive() {
 			return fmt.Errorf("%s exited during the run; its output ends:\n%s", p.name, p.out.String())
 		}
-		p.loadRSS, p.hwmKB, _ = p.memory()
+		p.loaded, _ = p.memory()
 	}
 	rep.machine.loadEnd = loadAverage()
 
@@ -488,7 +488,7 @@ func startPrism(rep *report, entry, tmp string, om *capturedPage, p page) (*targ
 	}
 	rep.procs = append(rep.procs, pr)
 	time.Sleep(500 * time.Millisecond)
-	pr.idleRSS, _, _ = pr.memory()
+	pr.idle, _ = pr.memory()
 	rep.versions["Prism"] = prismPackage + "@" + prismVersion + ", node " + commandVersion("node", "--version")
 	return t, nil
 }
@@ -527,7 +527,7 @@ func startWireMock(rep *report, jar, tmp string, om *capturedPage, p page) (*tar
 	}
 	rep.procs = append(rep.procs, wm)
 	time.Sleep(500 * time.Millisecond)
-	wm.idleRSS, _, _ = wm.memory()
+	wm.idle, _ = wm.memory()
 	rep.versions["WireMock"] = wiremockPackage + "@" + wiremockVersion + " (standalone jar), " + firstLine(commandVersion("java", "-version"))
 	return t, nil
 }

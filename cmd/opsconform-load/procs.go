@@ -26,9 +26,9 @@ type proc struct {
 	out  *tailBuffer
 	done chan struct{} // closed when the process has exited
 
-	coldStarts     []time.Duration // process start to first 200, per start
-	idleRSS        uint64          // KiB, VmRSS once the first answer came and the process settled
-	loadRSS, hwmKB uint64          // KiB, VmRSS and VmHWM after the load
+	coldStarts []time.Duration // process start to first 200, per start
+	idle       memStatus       // once the first answer came and the process settled
+	loaded     memStatus       // after the load
 	// startOnly: measured for its start and idle memory, then stopped
 	// before the load.
 	startOnly bool
@@ -141,49 +141,53 @@ func parseStatCPU(stat []byte) (time.Duration, error) {
 	return time.Duration(ticks) * time.Second / clockTicks, nil
 }
 
-// memory reads VmRSS and VmHWM, in KiB, from /proc/PID/status.
-func (p *proc) memory() (rss, hwm uint64, err error) {
-	if p.cmd == nil || p.cmd.Process == nil {
-		return 0, 0, fmt.Errorf("%s: not running", p.name)
-	}
-	return readMemory(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-}
+// memStatus is a process's memory, in KiB, from /proc/PID/status: VmRSS
+// and its two parts, RssAnon (heap, stacks: what the process holds) and
+// RssFile (pages of files it maps: its own binary's, which the kernel may
+// drop and fault back in at will), and VmHWM, the peak RSS.
+type memStatus struct{ rss, anon, file, hwm uint64 }
 
-func readMemory(path string) (rss, hwm uint64, err error) {
-	data, err := os.ReadFile(path)
+// memory reads the process's memStatus.
+func (p *proc) memory() (memStatus, error) {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return memStatus{}, fmt.Errorf("%s: not running", p.name)
+	}
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
 	if err != nil {
-		return 0, 0, err
+		return memStatus{}, err
 	}
 	return parseMemory(data)
 }
 
-// parseMemory reads VmRSS and VmHWM from a /proc/PID/status text.
-func parseMemory(status []byte) (rss, hwm uint64, err error) {
+// parseMemory reads a memStatus from a /proc/PID/status text. VmRSS and
+// VmHWM must be there; RssAnon and RssFile (Linux 4.5 on) stay 0 when not.
+func parseMemory(status []byte) (memStatus, error) {
+	var m memStatus
+	fields := map[string]*uint64{"VmRSS": &m.rss, "VmHWM": &m.hwm, "RssAnon": &m.anon, "RssFile": &m.file}
 	var haveRSS, haveHWM bool
 	sc := bufio.NewScanner(bytes.NewReader(status))
 	for sc.Scan() {
 		name, value, ok := strings.Cut(sc.Text(), ":")
-		if !ok || name != "VmRSS" && name != "VmHWM" {
+		dst := fields[name]
+		if !ok || dst == nil {
 			continue
 		}
 		f := strings.Fields(value)
 		if len(f) != 2 || f[1] != "kB" {
-			return 0, 0, fmt.Errorf("%s: unexpected value %q", name, value)
+			return memStatus{}, fmt.Errorf("%s: unexpected value %q", name, value)
 		}
 		n, err := strconv.ParseUint(f[0], 10, 64)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: %w", name, err)
+			return memStatus{}, fmt.Errorf("%s: %w", name, err)
 		}
-		if name == "VmRSS" {
-			rss, haveRSS = n, true
-		} else {
-			hwm, haveHWM = n, true
-		}
+		*dst = n
+		haveRSS = haveRSS || name == "VmRSS"
+		haveHWM = haveHWM || name == "VmHWM"
 	}
 	if !haveRSS || !haveHWM {
-		return 0, 0, fmt.Errorf("no VmRSS and VmHWM in the status")
+		return memStatus{}, fmt.Errorf("no VmRSS and VmHWM in the status")
 	}
-	return rss, hwm, nil
+	return m, nil
 }
 
 // freeAddr is a loopback address nothing listens on now.

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/opsconform/opsconform/fixtures"
+	"github.com/opsconform/opsconform/internal/residency"
 	"github.com/opsconform/opsconform/mock"
 	"github.com/opsconform/opsconform/specs"
 	"github.com/spf13/pflag"
@@ -269,9 +270,10 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 
 	// Start-up allocates about twice what it keeps (specs parsed, and a
 	// --spec's or --fixtures' data generated; more still under
-	// startGCPercent): hand the difference back to the OS once, while the
-	// first requests are served, so an idle mock's RSS is what it holds.
-	go debug.FreeOSMemory()
+	// startGCPercent), and runs code serving never runs again: hand both
+	// back to the OS once, while the first requests are served, so an idle
+	// mock's RSS is what it holds and runs.
+	go residency.Release()
 	if err := mock.Serve(ctx, hs, ln, shutdownGrace); errors.Is(err, mock.ErrGraceExpired) {
 		fmt.Fprintf(errOut, "opsconform mock: stopped; %v\n", err)
 	} else if err != nil {
