@@ -51,7 +51,7 @@ func mockCommand() *command {
 		long: `Serve the mock on --addr: every embedded profile by default (their base paths
 do not collide), the ones named with --profile, or any OpenAPI 3 file with --spec.
 Only the descriptions selected are loaded: the mock of one profile starts in
-under half the time and holds about two thirds of the memory. Keys,
+under half the time and holds about two fifths of the memory. Keys,
 users and starting data come from the embedded fixtures, or from
 <profile>.yaml files in --fixtures DIR; a profile without a file there keeps
 its embedded fixtures, and the banner says which each profile uses. A spec
