@@ -30,9 +30,9 @@ type releaser struct {
 func (r *releaser) soon() { r.request(true) }
 
 // pagesSoon asks for a release of the executable's pages alone: after a
-// build (an operation's validator) that ran code once but made too little
-// garbage to pay for a full collection, which a big --spec's heap makes
-// costly.
+// build (an operation's schemas and validator, on its first request) that
+// ran code once but made too little garbage to pay for a full collection,
+// which a big --spec's heap makes costly.
 func (r *releaser) pagesSoon() { r.request(false) }
 
 func (r *releaser) request(heap bool) {
