@@ -72,13 +72,14 @@ func entryPrefix(entry string) (netip.Prefix, bool) {
 	return netip.PrefixFrom(a, a.BitLen()), true
 }
 
-// addressAllowed reports whether the client at ip may use a key whose
-// access list is entries. singleOnly is the access-list-ip-entries-ignored
-// deviation's mistake: entries that are single addresses are ignored.
-func addressAllowed(entries []string, ip string, blocksOnly bool) bool {
+// admittingEntry is the first entry of a key's access list that admits the
+// client at ip; false when none does. blocksOnly is the
+// access-list-ip-entries-ignored deviation's mistake: entries that are
+// single addresses are ignored.
+func admittingEntry(entries []string, ip string, blocksOnly bool) (string, bool) {
 	addr, err := netip.ParseAddr(ip)
 	if err != nil {
-		return false
+		return "", false
 	}
 	addr = addr.Unmap()
 	for _, e := range entries {
@@ -86,10 +87,10 @@ func addressAllowed(entries []string, ip string, blocksOnly bool) bool {
 			continue
 		}
 		if p, ok := entryPrefix(e); ok && p.Contains(addr) {
-			return true
+			return e, true
 		}
 	}
-	return false
+	return "", false
 }
 
 // answerAccessList serves operations whose items are one API key's
@@ -123,6 +124,7 @@ func (s *Server) answerAccessList(x *exchange) *failure {
 				if !slices.Contains(ips, e) {
 					ips = append(ips, e)
 					added[e] = now
+					s.accessUsage.forget(p.Name, keyID, e)
 				}
 			}
 			k.IPs, k.AccessAdded = ips, added
@@ -150,6 +152,7 @@ func (s *Server) answerAccessList(x *exchange) *failure {
 			k.IPs = slices.DeleteFunc(slices.Clone(k.IPs), func(e string) bool { return e == entry })
 			k.AccessAdded = maps.Clone(k.AccessAdded)
 			delete(k.AccessAdded, entry)
+			s.accessUsage.forget(p.Name, keyID, entry)
 			return nil
 		}); err != nil {
 			return fail(specs.NotFound, "No API key %s here.", keyID)
@@ -214,7 +217,9 @@ func (s *Server) listAccessList(x *exchange, k Key) *failure {
 }
 
 // accessEntryView shows one entry as the vendor does: its block, its
-// address when it is a single one, when it was added, and its own link.
+// address when it is a single one, when it was added, the requests it
+// admitted (count; lastUsed and lastUsedAddress once there was one; see
+// accessUsage), and its own link.
 func (s *Server) accessEntryView(x *exchange, k Key, entry string) map[string]any {
 	pfx, _ := entryPrefix(entry)
 	created := k.AccessAdded[entry]
@@ -224,6 +229,15 @@ func (s *Server) accessEntryView(x *exchange, k Key, entry string) map[string]an
 	out := map[string]any{"cidrBlock": pfx.String(), "created": created.UTC().Format(time.RFC3339)}
 	if pfx.IsSingleIP() {
 		out["ipAddress"] = pfx.Addr().String()
+	}
+	use := s.accessUsage.get(x.profile.Name, k.ID, entry)
+	if x.faults.has(devAccessListUsageUnrecorded) {
+		use = entryUse{}
+	}
+	out["count"] = use.count
+	if use.count > 0 {
+		out["lastUsed"] = use.last.UTC().Format(time.RFC3339)
+		out["lastUsedAddress"] = use.addr
 	}
 	// The entry's own URL: the list's path and the entry, its slash encoded.
 	base := x.r.URL.EscapedPath()

@@ -262,11 +262,14 @@ func (s *Server) checkKey(p *specs.Profile, a *Authenticated, r *http.Request) *
 		}
 	}
 	if p.Auth.BindIP && len(k.IPs) > 0 && !deviates(r, devIPUnchecked) {
-		if ip := clientIP(r); !addressAllowed(k.IPs, ip, deviates(r, devAccessListIPEntriesIgnored)) {
+		ip := clientIP(r)
+		entry, ok := admittingEntry(k.IPs, ip, deviates(r, devAccessListIPEntriesIgnored))
+		if !ok {
 			// MongoDB's 403 IP_ADDRESS_NOT_ON_ACCESS_LIST names the address; Ivanti's 401.
 			return (&authFailure{kind: specs.AddressRefused, message: fmt.Sprintf("IP address %s is not allowed to access this resource.", ip), params: []string{ip}, key: k.ID}).
 				because(ReasonIPMismatch, "key %s is bound to %s, not %s", k.ID, strings.Join(k.IPs, ", "), ip)
 		}
+		s.accessUsage.record(p.Name, k.ID, entry, ip, s.now())
 	}
 	return nil
 }

@@ -149,6 +149,7 @@ const (
 	// API key access lists.
 	devAccessListIPEntriesIgnored
 	devAccessListDeleteIgnored
+	devAccessListUsageUnrecorded
 	// State that follows writes, and lists that narrow.
 	devActionEffectLost
 	devFilterIgnored
@@ -418,6 +419,7 @@ var deviations = func() []deviationSpec {
 		// API key access lists.
 		{devAccessListIPEntriesIgnored, "access-list-ip-entries-ignored", "honours only the CIDR blocks of a key's access list: a key listing the client's own address is still refused", []string{"AUTH-023"}, hasAccessList},
 		{devAccessListDeleteIgnored, "access-list-delete-ignored", "answers the deletion of an access-list entry but keeps the entry", []string{"AUTH-024"}, hasAccessList},
+		{devAccessListUsageUnrecorded, "access-list-usage-unrecorded", "shows every access-list entry unused: count 0, no lastUsed or lastUsedAddress, whatever it admitted", []string{"AUTH-025"}, hasAccessList},
 		// State that follows writes, and lists that narrow.
 		{devActionEffectLost, "action-effect-lost", "answers an action (acknowledge, clear, reboot) with success but changes nothing", []string{"DATA-001"}, func(p *specs.Profile) bool { return len(p.UndoableActions()) > 0 }},
 		{devFilterIgnored, "filter-ignored", "accepts a list's documented filters and ignores them, answering every item", []string{"DATA-002"}, func(p *specs.Profile) bool { return len(p.FilteredLists()) > 0 }},

@@ -108,6 +108,9 @@ type Server struct {
 	// deferrable); written once, in New.
 	deferData map[string]bool
 	release   releaser // see Options.ReleaseMemory
+	// accessUsage is what each access-list entry admitted (MongoDB's count
+	// and lastUsed).
+	accessUsage accessUsage
 }
 
 // New builds a Server: it routes every operation, loads fixtures and seeds
@@ -203,6 +206,7 @@ func (s *Server) Reset() error {
 			return err
 		}
 	}
+	s.accessUsage.reset()
 	data := make(map[string]*profileData, len(s.profiles))
 	errs := make([]error, len(s.profiles))
 	var wg sync.WaitGroup

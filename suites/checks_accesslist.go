@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/opsconform/opsconform/specs"
 )
@@ -111,13 +112,21 @@ func checkAccessListEnforced(t *T) {
 	ops := accessListOps(t.env.profile)
 	nk, k, client := t.accessListKey()
 	admitted(t, k, "a new key, its access list empty")
-	t.addToAccessList(ops, nk.id, `[{"cidrBlock":"`+foreignBlock+`"}]`, foreignBlock)
+	addr := t.addOwnAddress(ops, nk.id, client)
+	admitted(t, k, "the key with the client's address "+addr+" on its access list")
+}
+
+// addOwnAddress restricts key id to foreignBlock, checks client (holding
+// the key) is refused, and adds the address the refusal names, the
+// client's as the server sees it; it returns that address.
+func (t *T) addOwnAddress(ops map[specs.Action]*specs.Operation, id string, client *http.Client) string {
+	t.addToAccessList(ops, id, `[{"cidrBlock":"`+foreignBlock+`"}]`, foreignBlock)
 	addr := t.refusedFromHere(client, "the key restricted to "+foreignBlock)
 	if addr == "" {
 		t.Skipf("the refusal does not name the client's address as the server sees it, so the check cannot add it")
 	}
-	t.addToAccessList(ops, nk.id, `[{"ipAddress":"`+addr+`"}]`, addr)
-	admitted(t, k, "the key with the client's address "+addr+" on its access list")
+	t.addToAccessList(ops, id, `[{"ipAddress":"`+addr+`"}]`, addr)
+	return addr
 }
 
 // checkAccessListManaged: entries added are listed; deleting an entry by
@@ -149,4 +158,73 @@ func checkAccessListManaged(t *T) {
 		t.Fatalf("200 without the deleted entries", fmt.Sprintf("%d %s", resp.StatusCode, truncate(data)), "%s still lists entries that were deleted", list.ID)
 	}
 	admitted(t, k, "the key whose access list was emptied")
+}
+
+// checkAccessListUsage: an entry shows what it admitted, as Ops Manager's
+// reference documents each entry: count, the requests from its addresses;
+// lastUsed and lastUsedAddress, when the last came and from where. After a
+// request admitted by the entry for the client's own address, that entry
+// counts one more than before, names the address and dates the request.
+func checkAccessListUsage(t *T) {
+	ops := accessListOps(t.env.profile)
+	nk, k, client := t.accessListKey()
+	addr := t.addOwnAddress(ops, nk.id, client)
+	before, _ := t.accessEntry(ops, nk.id, addr)
+	admitted(t, k, "the key with the client's address "+addr+" on its access list")
+	after, body := t.accessEntry(ops, nk.id, addr)
+
+	want := fmt.Sprintf("count %v or more, lastUsedAddress %q and a lastUsed date", entryCount(before)+1, addr)
+	got := fmt.Sprintf("count %v, lastUsedAddress %v, lastUsed %v", after["count"], after["lastUsedAddress"], after["lastUsed"])
+	if entryCount(after) < entryCount(before)+1 {
+		t.Fatalf(want, got, "the entry for %s does not count the request it admitted (before it: count %v): %s", addr, before["count"], truncate(body))
+	}
+	if a, _ := after["lastUsedAddress"].(string); a != addr {
+		t.Fatalf(want, got, "the entry for %s does not name the address its last request came from: %s", addr, truncate(body))
+	}
+	if d, _ := after["lastUsed"].(string); !isDateTime(d) {
+		t.Fatalf(want, got, "the entry for %s does not date its last request (an ISO 8601 date-time): %s", addr, truncate(body))
+	}
+}
+
+// accessEntry lists key id's access list with the full key and returns the
+// entry for the single address addr, and the body it came in.
+func (t *T) accessEntry(ops map[specs.Action]*specs.Operation, id, addr string) (map[string]any, []byte) {
+	list := ops[specs.ActionList]
+	resp, data := t.Raw(t.Client("full"), list.Method, t.env.path(list, map[string]string{list.Resource.Key: id}), nil, "")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("200", fmt.Sprint(resp.StatusCode), "listing a key's access list through %s failed: %s", list.ID, truncate(data))
+	}
+	a, err := netip.ParseAddr(addr)
+	if err != nil {
+		t.Fatalf("an IP address", addr, "the refusal named %q as the client's address", addr)
+	}
+	block := netip.PrefixFrom(a, a.BitLen()).String()
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatalf("a JSON object", string(truncate(data)), "%s does not answer JSON: %v", list.ID, err)
+	}
+	for _, v := range m {
+		items, _ := v.([]any)
+		for _, it := range items {
+			if e, ok := it.(map[string]any); ok && (e["ipAddress"] == addr || e["cidrBlock"] == block) {
+				return e, data
+			}
+		}
+	}
+	t.Fatalf("an entry for "+addr, string(truncate(data)), "%s does not list the entry for %s that was added", list.ID, addr)
+	return nil, nil
+}
+
+// entryCount is an entry's count; 0 when it has none (an entry never used
+// may leave it out).
+func entryCount(e map[string]any) float64 {
+	n, _ := e["count"].(float64)
+	return n
+}
+
+// isDateTime reports whether s is an ISO 8601 date-time as the vendors
+// write them (RFC 3339, with or without fractional seconds).
+func isDateTime(s string) bool {
+	_, err := time.Parse(time.RFC3339Nano, s)
+	return err == nil
 }

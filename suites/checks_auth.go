@@ -49,6 +49,7 @@ func authChecks(p *specs.Profile) []*Check {
 			checks = append(checks,
 				&Check{ID: "023", Statement: "A key whose access list, set through the API, leaves out the client's address is refused with " + how + "; with the address added it is admitted", run: checkAccessListEnforced},
 				&Check{ID: "024", Statement: "Access-list entries are listed, and deleted by their address (a block's slash URL-encoded); a key whose list is emptied is admitted from any address", run: checkAccessListManaged},
+				&Check{ID: "025", Statement: "An access-list entry shows what it admitted: after a request from the client's address, its entry counts one more, names the address as lastUsedAddress and dates it as lastUsed", run: checkAccessListUsage},
 			)
 		}
 	}

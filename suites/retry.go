@@ -1,7 +1,9 @@
 package suites
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strconv"
@@ -32,7 +34,7 @@ func (p patient) RoundTrip(r *http.Request) (*http.Response, error) {
 			return nil, err
 		}
 		resp.Body = cancelOnClose{ReadCloser: resp.Body, cancel: cancel}
-		if resp.StatusCode != http.StatusTooManyRequests || attempt == maxRetries {
+		if !rateLimited(resp) || attempt == maxRetries {
 			return resp, nil
 		}
 		secs, perr := strconv.Atoi(resp.Header.Get("Retry-After"))
@@ -54,6 +56,34 @@ func (p patient) RoundTrip(r *http.Request) (*http.Response, error) {
 		r = next
 	}
 }
+
+// rateLimited reports whether resp refuses the request for its rate: a
+// 429, or a 200 with Retry-After whose body is an envelope carrying 429
+// (MongoDB's envelope=true answers every status under HTTP 200, with the
+// real one in the body's status; a check of the envelope must not judge
+// the server by its own rate limit either). A 200's body is peeked, at
+// most envelopePeek bytes, and given back whole.
+func rateLimited(resp *http.Response) bool {
+	if resp.StatusCode == http.StatusTooManyRequests {
+		return true
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Retry-After") == "" {
+		return false
+	}
+	head, err := io.ReadAll(io.LimitReader(resp.Body, envelopePeek))
+	resp.Body = struct {
+		io.Reader
+		io.Closer
+	}{io.MultiReader(bytes.NewReader(head), resp.Body), resp.Body}
+	var env struct {
+		Status int `json:"status"`
+	}
+	return err == nil && json.Unmarshal(head, &env) == nil && env.Status == http.StatusTooManyRequests
+}
+
+// envelopePeek bounds what rateLimited reads of a 200: an enveloped 429 is
+// an error body, a few hundred bytes.
+const envelopePeek = 64 << 10
 
 // cancelOnClose ends an attempt's deadline when its body is closed.
 type cancelOnClose struct {
