@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -513,6 +514,49 @@ func TestReasonsListed(t *testing.T) {
 		seen[r] = true
 		if !strings.Contains(string(script), "'"+string(r)+"'") {
 			t.Errorf("the console's reason filter lacks %s", r)
+		}
+	}
+}
+
+// TestJournalEntries: the journal keeps as many of the latest exchanges as
+// Options.JournalEntries says (JournalSize when 0), newest first, and a
+// size out of bounds is refused.
+func TestJournalEntries(t *testing.T) {
+	tests := []struct {
+		entries, sent int
+		want          []uint64 // the sequence numbers kept, newest first
+	}{
+		{entries: 3, sent: 5, want: []uint64{5, 4, 3}},
+		{entries: 1, sent: 2, want: []uint64{2}},
+		{entries: 0, sent: 4, want: []uint64{4, 3, 2, 1}},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprint(tt.entries), func(t *testing.T) {
+			srv, err := New(Options{Profiles: embeddedProfiles(t), JournalEntries: tt.entries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for range tt.sent {
+				srv.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/api/v1/nowhere", nil))
+			}
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, httptest.NewRequest("GET", "http://127.0.0.1"+ControlPrefix+"requests", nil))
+			var got []Request
+			if err := json.Unmarshal(w.Body.Bytes(), &got); err != nil {
+				t.Fatalf("the journal: %v: %s", err, w.Body.Bytes())
+			}
+			var seqs []uint64
+			for _, r := range got {
+				seqs = append(seqs, r.Seq)
+			}
+			if !slices.Equal(seqs, tt.want) {
+				t.Errorf("a journal of %d after %d requests keeps %v, want %v", tt.entries, tt.sent, seqs, tt.want)
+			}
+		})
+	}
+	for _, n := range []int{-1, MaxJournalEntries + 1} {
+		if _, err := New(Options{Profiles: embeddedProfiles(t), JournalEntries: n}); err == nil || !strings.Contains(err.Error(), fmt.Sprint(n)) {
+			t.Errorf("New with a journal of %d: %v, want an error naming it", n, err)
 		}
 	}
 }

@@ -13,8 +13,13 @@ import (
 
 // The journal's sizes.
 const (
-	// JournalSize is how many exchanges the journal keeps, the latest.
+	// JournalSize is how many exchanges the journal keeps, the latest,
+	// unless Options.JournalEntries says otherwise.
 	JournalSize = 512
+	// MaxJournalEntries bounds Options.JournalEntries: an entry holds up to
+	// twice JournalBodyCap of bodies and its headers, about 5 KiB once
+	// full, so the largest journal keeps about 320 MiB.
+	MaxJournalEntries = 1 << 16
 	// JournalBodyCap is how much of a request's and of a response's body
 	// an entry keeps, secrets redacted.
 	JournalBodyCap = 2 << 10

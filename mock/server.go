@@ -72,6 +72,9 @@ type Options struct {
 	// A data release is a full collection, so tests, which build many
 	// servers, leave it off.
 	ReleaseMemory bool
+	// JournalEntries is how many of the latest exchanges the request
+	// journal keeps: JournalSize when 0, at most MaxJournalEntries.
+	JournalEntries int
 }
 
 // Server is a mock of one or more profiles.
@@ -128,6 +131,12 @@ func New(opts Options) (*Server, error) {
 	if ts := opts.TimeScale; ts < 0 || math.IsNaN(ts) || math.IsInf(ts, 0) {
 		return nil, fmt.Errorf("mock: time scale %g: want a positive factor (or 0 for none)", ts)
 	}
+	if n := opts.JournalEntries; n < 0 || n > MaxJournalEntries {
+		return nil, fmt.Errorf("mock: journal of %d entries: want 1 to %d (or 0 for %d)", n, MaxJournalEntries, JournalSize)
+	}
+	if opts.JournalEntries == 0 {
+		opts.JournalEntries = JournalSize
+	}
 	algs, err := ParseDigestAlgorithms(opts.DigestAlgorithms)
 	if err != nil {
 		return nil, fmt.Errorf("mock: %v", err)
@@ -161,7 +170,7 @@ func New(opts Options) (*Server, error) {
 	s.faults = faults
 	s.redact = newRedactor(opts.Profiles, s.keys.Holds)
 	s.redact.filter = &s.keys.filter
-	s.journal = newJournal(s.redact, s.keys, JournalSize)
+	s.journal = newJournal(s.redact, s.keys, opts.JournalEntries)
 	loading.Wait()
 	for i, p := range opts.Profiles {
 		s.byName[p.Name] = p

@@ -32,6 +32,7 @@ type mockOptions struct {
 	noCORS    bool
 	quiet     bool
 	timeScale float64
+	journal   int
 	ietf      bool
 	faults    []string
 	deviate   []string
@@ -67,15 +68,15 @@ browser); on an address other machines can reach, every call but health needs
 Authorization: Bearer TOKEN, with the token from --control-token, or made at
 start and printed in the banner.
 
-The journal (GET /__opsconform/requests) keeps the latest 512 requests: method,
-URI, headers, the first 2 KiB of both bodies, status, duration, profile,
-operation and key id, all with secrets redacted, and for every refusal why, as
-a code (reasonCode: key-revoked, scope-missing, rate-limited, ...) and in
-words. It filters by status (401, 4xx), profile, operation, key (an id),
-reason and since. The web console at /__opsconform/ui shows it live, with the
-profiles, the keys (disable, revoke, regenerate, expire) and the faults; it
-never shows a secret. With a control token, open the console with
-#token=TOKEN after its URL, or paste the token when it asks.
+The journal (GET /__opsconform/requests) keeps the latest 512 requests
+(--journal-entries N): method, URI, headers, the first 2 KiB of both bodies,
+status, duration, profile, operation and key id, all with secrets redacted,
+and for every refusal why, as a code (reasonCode: key-revoked, scope-missing,
+rate-limited, ...) and in words. It filters by status (401, 4xx), profile,
+operation, key (an id), reason and since. The web console at /__opsconform/ui
+shows it live, with the profiles, the keys (disable, revoke, regenerate,
+expire) and the faults; it never shows a secret. With a control token, open
+the console with #token=TOKEN after its URL, or paste the token when it asks.
 
 HTTP Digest schemes challenge with the algorithms their spec names, one
 WWW-Authenticate each (MongoDB: MD5 alone, as Ops Manager sends);
@@ -108,6 +109,7 @@ can use: a listener on 0.0.0.0 or [::] is shown through loopback.`,
 			fs.BoolVar(&o.noCORS, "no-cors", false, "do not answer browsers' CORS preflights or send Access-Control-* headers (on by default, as in Prism)")
 			fs.StringVar(&o.ctlToken, "control-token", "", "require Authorization: Bearer `TOKEN` on the control API (but health); off loopback one is made and printed when not given")
 			fs.BoolVar(&o.quiet, "quiet", false, "do not log requests")
+			fs.IntVar(&o.journal, "journal-entries", mock.JournalSize, fmt.Sprintf("how many of the latest requests the journal keeps (`N`, 1 to %d; up to about 5 KiB each)", mock.MaxJournalEntries))
 			fs.Float64Var(&o.timeScale, "time-scale", 1, "make every rate-limit window this many times shorter (60 turns a minute into a second)")
 			fs.BoolVar(&o.ietf, "ietf-ratelimit-headers", false, "also send the IETF draft's RateLimit-Policy and RateLimit fields")
 			fs.StringSliceVar(&o.digestAlg, "digest-algorithms", nil, "challenge HTTP Digest with these algorithms, in this `LIST` order (MD5, SHA-256), instead of the spec's")
@@ -128,6 +130,9 @@ const shutdownGrace = 10 * time.Second
 
 func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	o := opts.(*mockOptions)
+	if o.journal < 1 || o.journal > mock.MaxJournalEntries {
+		return usageError{fmt.Sprintf("--journal-entries %d: want 1 to %d", o.journal, mock.MaxJournalEntries)}
+	}
 	if !(o.timeScale > 0 && o.timeScale <= 1e6) { // written so that NaN fails too
 		return usageError{fmt.Sprintf("--time-scale %g: want a factor above 0 and at most 1e6", o.timeScale)}
 	}
@@ -171,7 +176,7 @@ func runMock(ctx context.Context, opts any, out, errOut io.Writer) error {
 	}
 	srv, err := mock.New(mock.Options{Profiles: ps, Fixtures: fix, Seed: o.seed, NoControl: o.noControl, ControlToken: ctlToken,
 		TimeScale: o.timeScale, IETFRateLimitHeaders: o.ietf, Faults: faults, NoCORS: o.noCORS, Logger: logger, DigestAlgorithms: digestAlgs,
-		ReleaseMemory: true})
+		ReleaseMemory: true, JournalEntries: o.journal})
 	gc.serving()
 	if err != nil {
 		return err
