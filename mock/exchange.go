@@ -45,6 +45,10 @@ type exchange struct {
 	keyID    string
 	respBody *[]byte
 	respSize int
+	// unread is the start of a body no stage read, kept as drainUnread
+	// reads it past the answer, and unreadSize how much of it was read.
+	unread     []byte
+	unreadSize int
 }
 
 // failure is why a request does not reach its operation's answer, or why

@@ -340,10 +340,21 @@ func TestJournalKeepsTheExchange(t *testing.T) {
 	if b := e.ResponseBody; b == nil || !b.Truncated || len(b.Text) > JournalBodyCap || b.Size <= JournalBodyCap {
 		t.Errorf("large body: size %d, %d kept, truncated %v", b.Size, len(b.Text), b.Truncated)
 	}
-	// Refused before its body was read: no body, not an empty one.
-	h.do("POST", "/api/v1/tickets", nil, `{"title":"x"}`)
+	// Refused before any stage read its body: the body as drained past the
+	// answer, redacted as any other.
+	h.do("POST", "/api/v1/tickets", nil, `{"title":"x","password":"hunter2hunter2"}`)
+	if e = h.lastEntry(); e.RequestBody == nil || !strings.Contains(e.RequestBody.Text, `"title":"x"`) || strings.Contains(e.RequestBody.Text, "hunter2") || e.RequestBody.Truncated {
+		t.Errorf("a refused request's body in the journal: %+v", e.RequestBody)
+	}
+	big := `{"title":"` + strings.Repeat("y", 3*JournalBodyCap) + `"}`
+	h.do("POST", "/api/v1/tickets", nil, big)
+	if b := h.lastEntry().RequestBody; b == nil || !b.Truncated || b.Size != len(big) || len(b.Text) > JournalBodyCap {
+		t.Errorf("a refused request's large body: %+v", b)
+	}
+	// No body: none, not an empty one.
+	h.do("POST", "/api/v1/tickets", nil, "")
 	if e = h.lastEntry(); e.RequestBody != nil {
-		t.Errorf("a body no stage read is in the journal: %+v", e.RequestBody)
+		t.Errorf("a bodiless refused request has a body in the journal: %+v", e.RequestBody)
 	}
 }
 

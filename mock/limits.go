@@ -1,6 +1,7 @@
 package mock
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -94,14 +95,21 @@ const drainLimit = 4 << 20
 
 // drainUnread reads what the client is still sending of a body no stage
 // read, up to drainLimit, before the buffered answer goes out: with the
-// body consumed, net/http keeps the connection open too.
+// body consumed, net/http keeps the connection open too. Its start is kept
+// for the journal, which shows a refused request's body as it shows any
+// other's (redacted when read out).
 func drainUnread(x *exchange) {
 	r := x.r
 	if x.body != nil || r.Body == nil || r.Body == http.NoBody || r.ContentLength > drainLimit ||
 		x.status == http.StatusRequestEntityTooLarge {
 		return
 	}
-	_, _ = io.CopyN(io.Discard, r.Body, drainLimit)
+	head := bytes.NewBuffer(make([]byte, 0, 512))
+	n, _ := io.CopyN(head, r.Body, JournalBodyCap+bodyMargin)
+	rest, _ := io.CopyN(io.Discard, r.Body, drainLimit-n)
+	if n > 0 {
+		x.unread, x.unreadSize = head.Bytes(), int(n+rest)
+	}
 }
 
 // checkLimits refuses a request whose URI or header section is larger than

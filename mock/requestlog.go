@@ -52,7 +52,7 @@ type Request struct {
 	// Faults are the injected faults and deviations that fired: "f2 status 503".
 	Faults          []string    `json:"faults,omitempty"`
 	RequestHeaders  http.Header `json:"requestHeaders"`
-	RequestBody     *Body       `json:"requestBody,omitempty"` // absent when no stage read it
+	RequestBody     *Body       `json:"requestBody,omitempty"` // absent when the request had none
 	ResponseHeaders http.Header `json:"responseHeaders,omitempty"`
 	ResponseBody    *Body       `json:"responseBody,omitempty"`
 }
@@ -174,8 +174,12 @@ func (j *journal) add(x *exchange, start time.Time, dur time.Duration, why strin
 	sl.reqHeaders = append(sl.reqHeaders[:0], shownHeader{name: "Host", value: r.Host})
 	sl.reqHeaders = appendHeaders(sl.reqHeaders, r.Header)
 	sl.respHeaders = appendHeaders(sl.respHeaders[:0], x.w.Header())
-	sl.hasReqBody, sl.reqSize = x.body != nil, len(x.body)
-	sl.reqBody = append(sl.reqBody[:0], x.body[:min(len(x.body), JournalBodyCap+bodyMargin)]...)
+	body, size := x.body, len(x.body)
+	if body == nil && x.unread != nil {
+		body, size = x.unread, x.unreadSize
+	}
+	sl.hasReqBody, sl.reqSize = body != nil, size
+	sl.reqBody = append(sl.reqBody[:0], body[:min(len(body), JournalBodyCap+bodyMargin)]...)
 	sl.hasRespBody, sl.respSize = x.respBody != nil, x.respSize
 	sl.respBody = sl.respBody[:0]
 	if x.respBody != nil {
@@ -317,7 +321,9 @@ func headerMap(fields []shownHeader) http.Header {
 }
 
 func bodyOf(text []byte, size int) *Body {
-	return &Body{Text: strings.ToValidUTF8(string(text), string(utf8.RuneError)), Size: size, Truncated: size > len(text)}
+	// Cut is judged against the cap, not the text kept: redaction shortens
+	// a body it does not cut ("hunter2hunter2" is shown as REDACTED).
+	return &Body{Text: strings.ToValidUTF8(string(text), string(utf8.RuneError)), Size: size, Truncated: size > JournalBodyCap}
 }
 
 // reset hides every entry recorded so far.
