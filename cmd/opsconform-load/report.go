@@ -325,7 +325,7 @@ func (r *report) write(w io.Writer) error {
 	p("Idle RSS: VmRSS half a second after that first answer. After load: VmRSS and VmHWM (the peak) once every round has run. ")
 	p("Each RSS is split into RssAnon, the memory the process holds (heap, stacks), and RssFile, pages of files it maps, mostly its own binary's: ")
 	p("clean copies the kernel may drop at any time and fault back in from the page cache. ")
-	p("Once started, and after building a profile's data, the mock unmaps the pages of its binary that only start-up ran (`internal/residency`).\n\n")
+	p("Once it serves, after building a profile's data and after an operation's first request, the mock unmaps the pages of its binary that only start-up ran (`internal/residency`).\n\n")
 	p("| process | cold start (median of %s) | idle RSS (anon + file) | RSS after load (anon + file) | peak RSS |\n|---|---:|---:|---:|---:|\n", "runs")
 	for _, pr := range r.procs {
 		cs := "—"
