@@ -76,22 +76,13 @@ func readOnlyMappings(maps []byte, file string) []mapping {
 func splitMapsLine(line []byte) (fields [][]byte, path string) {
 	rest := line
 	fields = make([][]byte, 0, 5)
-	for len(fields) < 5 {
-		rest = bytes.TrimLeft(rest, " ")
-		i := bytes.IndexByte(rest, ' ')
-		if i < 0 {
-			if len(rest) == 0 {
-				return nil, ""
-			}
-			fields = append(fields, rest)
-			rest = nil
-			continue
+	for range 5 {
+		var f []byte
+		f, rest, _ = bytes.Cut(bytes.TrimLeft(rest, " "), []byte(" "))
+		if len(f) == 0 {
+			return nil, ""
 		}
-		fields = append(fields, rest[:i])
-		rest = rest[i:]
-	}
-	if len(fields) < 5 {
-		return nil, ""
+		fields = append(fields, f)
 	}
 	return fields, string(bytes.TrimLeft(rest, " "))
 }
